@@ -1,0 +1,68 @@
+package dev.metamorphosis;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.camel.AggregationStrategy;
+import org.apache.camel.Exchange;
+import org.apache.camel.spi.Synchronization;
+import org.apache.camel.support.DefaultExchange;
+
+/**
+ * Collects envelopes into one batch exchange whose body is the list of their exchanges, one Kafka record each.
+ * <p>
+ * Camel completes an exchange when it joins an aggregate, which would acknowledge its MQTT message before Kafka has
+ * it. {@link #holdAcks} therefore takes the completion work (the MQTT acknowledgement, when the consumer acks by
+ * hand) off the exchange before it joins; the batch runs it, in arrival order, once the batch's write to Kafka has
+ * succeeded, or reports the failure to it if the write failed for good.
+ */
+public final class Batch implements AggregationStrategy {
+
+    static final String HELD = "metamorphosis.held";
+
+    /** Moves the exchange's completion work to a carrier that travels with it into the batch. */
+    public void holdAcks(Exchange exchange) {
+        Exchange carrier = new DefaultExchange(exchange.getContext());
+        exchange.getExchangeExtension().handoverCompletions(carrier);
+        List<Synchronization> held = carrier.getExchangeExtension().handoverCompletions();
+        if (held != null && !held.isEmpty()) {
+            exchange.setProperty(HELD, held);
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Exchange aggregate(Exchange batch, Exchange record) {
+        Held held;
+        if (batch == null) {
+            batch = new DefaultExchange(record.getContext());
+            batch.getMessage().setBody(new ArrayList<Exchange>());
+            held = new Held();
+            batch.getExchangeExtension().addOnCompletion(held);
+            batch.setProperty(HELD, held);
+        } else {
+            held = batch.getProperty(HELD, Held.class);
+        }
+        List<Synchronization> acks = (List<Synchronization>) record.removeProperty(HELD);
+        if (acks != null) {
+            held.work.addAll(acks);
+        }
+        batch.getMessage().getBody(List.class).add(record);
+        return batch;
+    }
+
+    /** The completion work of every exchange in a batch, run when the batch completes. */
+    static final class Held implements Synchronization {
+        final List<Synchronization> work = new ArrayList<>();
+
+        @Override
+        public void onComplete(Exchange batch) {
+            work.forEach(s -> s.onComplete(batch));
+        }
+
+        @Override
+        public void onFailure(Exchange batch) {
+            work.forEach(s -> s.onFailure(batch));
+        }
+    }
+}

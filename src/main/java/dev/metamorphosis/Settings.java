@@ -1,0 +1,316 @@
+package dev.metamorphosis;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+
+/**
+ * Every setting of the bridge, by the Go version's environment variable, with its default and its check.
+ * <p>
+ * A setting {@code MQTT_BROKER} is the property {@code mqtt.broker} and the flag {@code -mqtt-broker}. As a
+ * {@link CamelConfiguration} (named in {@code application.properties}) it checks the settings Camel sees, fills
+ * in defaults and publishes the values the routes use but no user sets, under {@code derived.*}.
+ */
+public final class Settings implements CamelConfiguration {
+
+    /** Turns a raw value into the value the routes see, or throws with the reason it is wrong. */
+    @FunctionalInterface
+    interface Check {
+        String apply(String value);
+    }
+
+    /** One setting: its environment variable, default ({@code null} = required) and check. */
+    record Setting(String env, String defaultValue, Check check, String help) {
+        String key() {
+            return env.toLowerCase(Locale.ROOT).replace('_', '.');
+        }
+
+        String flag() {
+            return "-" + env.toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        boolean required() {
+            return defaultValue == null;
+        }
+    }
+
+    /** A setting that is missing or does not parse. The message is the one line a user sees. */
+    public static final class Invalid extends RuntimeException {
+        Invalid(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    static final String DERIVED = "derived.";
+
+    private static final Pattern KAFKA_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+    private static final Pattern HOST = Pattern.compile("[^\\s,/]+");
+
+    static final List<Setting> ALL = List.of(
+            new Setting("LOG_LEVEL", "info", oneOf("trace", "debug", "info", "warn", "error", "fatal"),
+                    "log level: trace, debug, info, warn, error or fatal"),
+            new Setting("MQTT_BROKER", null, host(), "MQTT broker host name"),
+            new Setting("MQTT_PORT", "8883", port(), "MQTT broker port"),
+            new Setting("MQTT_TLS", "true", bool(), "true: ssl://, false: tcp://"),
+            new Setting("ROOT_CA", "", any(), "PEM file of the CA that signs the MQTT broker's certificate"),
+            new Setting("MQTT_CLIENT_CERT", "", any(), "PEM file of the MQTT client certificate"),
+            new Setting("MQTT_CLIENT_KEY", "", any(), "PEM file of the MQTT client key"),
+            new Setting("MQTT_TOPIC", null, filters(), "comma-separated MQTT topic filters"),
+            new Setting("MQTT_CLIENT_ID", "", any(),
+                    "MQTT client id; empty: the short host name; %h is replaced by the short host name"),
+            new Setting("MQTT_QOS", "1", oneOf("0", "1", "2"), "QoS of the subscriptions: 0, 1 or 2"),
+            new Setting("KAFKA_BROKER", null, hosts(), "Kafka host, or comma-separated host[:port] list"),
+            new Setting("KAFKA_PORT", "9092", port(), "Kafka port for hosts given without one"),
+            new Setting("KAFKA_TOPIC", null, kafkaTopic(false), "Kafka topic the envelopes are written to"),
+            new Setting("KAFKA_BATCH_SIZE", "1000", atLeast(1), "envelopes per batch: a full batch is written at once"),
+            new Setting("KAFKA_MAX_BATCH_SIZE", "8000", atLeast(1), "largest batch when writing a backlog"),
+            new Setting("KAFKA_INTERVAL", "5", atLeast(1), "seconds: a batch is written at least this often"),
+            new Setting("KAFKA_RETRY_INTERVAL", "3", atLeast(1), "seconds between retries while Kafka fails"),
+            new Setting("KAFKA_TEST_TOPIC", "", kafkaTopic(true),
+                    "topic of the start-up probe record; empty: no probe"),
+            new Setting("KAFKA_TOPIC_PARTITIONS", "-1", brokerDefaultOrAtLeast1(),
+                    "partitions of a topic the bridge creates; -1: the broker's default"),
+            new Setting("KAFKA_TOPIC_REPLICATION", "-1", brokerDefaultOrAtLeast1(),
+                    "replication factor of a topic the bridge creates; -1: the broker's default"),
+            new Setting("HEALTH_PORT", "8080", port(), "HTTP port of /healthz and /metrics"),
+            new Setting("CONFIG_DIR", "", any(),
+                    "folder with application.properties and the route files; empty: the working directory"));
+
+    @Override
+    public void configure(CamelContext context) {
+        var properties = context.getPropertiesComponent();
+        Map<String, String> resolved = resolve(key -> properties.resolveProperty(key).orElse(null));
+        Properties overrides = ((org.apache.camel.component.properties.PropertiesComponent) properties)
+                .getOverrideProperties();
+        if (overrides == null) {
+            overrides = new Properties();
+        }
+        overrides.putAll(resolved);
+        properties.setOverrideProperties(overrides);
+    }
+
+    /**
+     * Checks every setting, looked up by property key, and returns the value of each (defaults filled in) plus
+     * the derived values under {@code derived.*}.
+     *
+     * @throws Invalid naming the first setting that is missing or wrong
+     */
+    public static Map<String, String> resolve(Function<String, String> lookup) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Setting s : ALL) {
+            String raw = lookup.apply(s.key());
+            if (raw == null || raw.isEmpty()) {
+                if (s.required()) {
+                    throw new Invalid(s.env() + " is required (" + s.help() + "); set it in the environment, "
+                            + "with " + s.flag() + " or as " + s.key() + " in application.properties");
+                }
+                raw = s.defaultValue();
+            }
+            try {
+                values.put(s.key(), raw.isEmpty() ? raw : s.check().apply(raw));
+            } catch (IllegalArgumentException e) {
+                throw new Invalid(s.env() + "=" + quote(raw) + " is not valid: " + e.getMessage());
+            }
+        }
+        if (Boolean.parseBoolean(values.get("mqtt.tls"))) {
+            throw new Invalid("MQTT_TLS=true needs TLS support, which this version does not have yet; "
+                    + "set MQTT_TLS=false to connect with tcp://");
+        }
+        String host = shortHostName();
+        String broker = values.get("mqtt.broker");
+        values.put(DERIVED + "mqtt.url", (Boolean.parseBoolean(values.get("mqtt.tls")) ? "ssl" : "tcp") + "://"
+                + (broker.contains(":") && !broker.startsWith("[") ? "[" + broker + "]" : broker)
+                + ":" + values.get("mqtt.port"));
+        String clientId = values.get("mqtt.client.id");
+        values.put(DERIVED + "mqtt.client-id", clientId.isEmpty() ? host : clientId.replace("%h", host));
+        List<String> brokers = new ArrayList<>();
+        for (String b : values.get("kafka.broker").split(",")) {
+            brokers.add(hasPort(b) ? b : b + ":" + values.get("kafka.port"));
+        }
+        values.put(DERIVED + "kafka.brokers", String.join(",", brokers));
+        return values;
+    }
+
+    /** The host name up to its first dot, as the Go version takes it for the client id. */
+    static String shortHostName() {
+        String name;
+        try {
+            name = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException | RuntimeException e) {
+            try {
+                name = InetAddress.getLocalHost().getHostName();
+            } catch (IOException ex) {
+                name = "metamorphosis";
+            }
+        }
+        int dot = name.indexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+
+    static List<String> split(String list) {
+        List<String> items = new ArrayList<>();
+        for (String item : list.split(",")) {
+            if (!item.isBlank()) {
+                items.add(item.strip());
+            }
+        }
+        return items;
+    }
+
+    private static String quote(String raw) {
+        return "\"" + raw + "\"";
+    }
+
+    private static Check any() {
+        return v -> v;
+    }
+
+    private static Check oneOf(String... allowed) {
+        return v -> {
+            String lower = v.strip().toLowerCase(Locale.ROOT);
+            for (String a : allowed) {
+                if (a.equals(lower)) {
+                    return a;
+                }
+            }
+            throw new IllegalArgumentException("expected one of " + String.join(", ", allowed));
+        };
+    }
+
+    /** As the Go version: "true" in any case is true; "false" in any case is false; anything else is an error. */
+    private static Check bool() {
+        return v -> {
+            String lower = v.strip().toLowerCase(Locale.ROOT);
+            if (lower.equals("true") || lower.equals("false")) {
+                return lower;
+            }
+            throw new IllegalArgumentException("expected true or false");
+        };
+    }
+
+    private static int integer(String v) {
+        try {
+            return Integer.parseInt(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected a whole number");
+        }
+    }
+
+    private static Check atLeast(int min) {
+        return v -> {
+            int n = integer(v);
+            if (n < min) {
+                throw new IllegalArgumentException("expected a whole number of at least " + min);
+            }
+            return Integer.toString(n);
+        };
+    }
+
+    private static Check brokerDefaultOrAtLeast1() {
+        return v -> {
+            int n = integer(v);
+            if (n != -1 && n < 1) {
+                throw new IllegalArgumentException("expected -1 (the broker's default) or a number of at least 1");
+            }
+            return Integer.toString(n);
+        };
+    }
+
+    private static Check port() {
+        return v -> {
+            int n = integer(v);
+            if (n < 1 || n > 65535) {
+                throw new IllegalArgumentException("expected a port number from 1 to 65535");
+            }
+            return Integer.toString(n);
+        };
+    }
+
+    private static Check host() {
+        return v -> {
+            String h = v.strip();
+            if (!HOST.matcher(h).matches()) {
+                throw new IllegalArgumentException("expected a host name");
+            }
+            return h;
+        };
+    }
+
+    private static Check hosts() {
+        return v -> {
+            List<String> items = split(v);
+            if (items.isEmpty()) {
+                throw new IllegalArgumentException("expected host or host:port, comma-separated");
+            }
+            for (String item : items) {
+                if (!HOST.matcher(item).matches()
+                        || hasPort(item) && !port(item.substring(item.lastIndexOf(':') + 1))) {
+                    throw new IllegalArgumentException("\"" + item + "\" is not host or host:port");
+                }
+            }
+            return String.join(",", items);
+        };
+    }
+
+    /** host:port or [v6-address]:port, not host or [v6-address]. */
+    private static boolean hasPort(String item) {
+        return item.startsWith("[") ? item.contains("]:") : item.contains(":");
+    }
+
+    private static boolean port(String digits) {
+        try {
+            int p = Integer.parseInt(digits);
+            return p >= 1 && p <= 65535;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static Check kafkaTopic(boolean optional) {
+        return v -> {
+            String t = v.strip();
+            if (optional && t.isEmpty()) {
+                return t;
+            }
+            if (!KAFKA_TOPIC.matcher(t).matches() || t.equals(".") || t.equals("..")) {
+                throw new IllegalArgumentException(
+                        "a Kafka topic name has 1 to 249 of the characters a-z A-Z 0-9 . _ -");
+            }
+            return t;
+        };
+    }
+
+    /** Topic filters as MQTT 5 defines them: '#' only as the whole last level, '+' only as a whole level. */
+    private static Check filters() {
+        return v -> {
+            List<String> items = split(v);
+            if (items.isEmpty()) {
+                throw new IllegalArgumentException("expected one or more topic filters, comma-separated");
+            }
+            for (String filter : items) {
+                String[] levels = filter.split("/", -1);
+                for (int i = 0; i < levels.length; i++) {
+                    String level = levels[i];
+                    boolean badHash = level.contains("#") && (!level.equals("#") || i != levels.length - 1);
+                    boolean badPlus = level.contains("+") && !level.equals("+");
+                    if (badHash || badPlus || filter.indexOf('\0') >= 0) {
+                        throw new IllegalArgumentException("\"" + filter + "\" is not an MQTT topic filter");
+                    }
+                }
+            }
+            return String.join(",", items);
+        };
+    }
+}

@@ -1,0 +1,180 @@
+package dev.metamorphosis.it;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A real Apache Kafka broker in KRaft mode (broker and controller in one), in a child JVM, so a test can kill it
+ * ({@code SIGKILL}), freeze it ({@code SIGSTOP}) and start it again on the same port and log directory.
+ */
+public final class KafkaBroker implements AutoCloseable {
+
+    private final Path dir;
+    private final int port;
+    private final int controllerPort;
+    private final Map<String, String> extra;
+    private Process process;
+
+    private KafkaBroker(Path dir, Map<String, String> extra) {
+        this.dir = dir;
+        this.port = Ports.free();
+        this.controllerPort = Ports.free();
+        this.extra = extra;
+    }
+
+    /** Starts a new broker with a fresh log directory under {@code target/}, extra server properties on top. */
+    public static KafkaBroker start(String name, Map<String, String> extra) {
+        try {
+            Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "kafka-" + name + "-");
+            KafkaBroker broker = new KafkaBroker(dir, extra);
+            broker.format();
+            broker.launch();
+            return broker;
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException("Kafka broker did not start", e);
+        }
+    }
+
+    public String bootstrap() {
+        return "127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    private Path config() {
+        return dir.resolve("server.properties");
+    }
+
+    private void format() throws IOException, InterruptedException {
+        Properties p = new Properties();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", "1");
+        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("log.dirs", dir.resolve("data").toString());
+        p.put("num.partitions", "1");
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "1");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
+        p.putAll(extra);
+        try (var out = Files.newBufferedWriter(config())) {
+            p.store(out, "test broker");
+        }
+        Process f = java("kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(), "-c",
+                config().toString()).redirectOutput(dir.resolve("format.log").toFile()).redirectErrorStream(true).start();
+        if (!f.waitFor(60, TimeUnit.SECONDS) || f.exitValue() != 0) {
+            throw new IllegalStateException("kafka storage format failed, see " + dir.resolve("format.log"));
+        }
+    }
+
+    private void launch() throws IOException {
+        process = java("kafka.Kafka", config().toString())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
+                .redirectErrorStream(true).start();
+        await("Kafka broker on " + bootstrap()).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .until(this::ready);
+    }
+
+    private boolean ready() {
+        if (!process.isAlive()) {
+            throw new IllegalStateException("Kafka broker exited, see " + dir.resolve("broker.log"));
+        }
+        try (Socket ignored = new Socket("127.0.0.1", port)) {
+            // listening; now ask it something
+        } catch (IOException e) {
+            return false;
+        }
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
+        try (Admin admin = Admin.create(p)) {
+            return !admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty();
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static ProcessBuilder java(String mainClass, String... args) {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms256m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dlog4j2.configurationFile=" + Path.of("src/test/resources/kafka-log4j2.properties").toAbsolutePath(),
+                "-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command);
+    }
+
+    /** Kill -9: a crash, the log directory stays. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts the broker again on the same port and log directory. */
+    public void restart() {
+        try {
+            launch();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public void freeze() {
+        signal("STOP");
+    }
+
+    public void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            thaw();
+            process.destroy();
+            try {
+                if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.metamorphosis.it;
+
+import java.util.UUID;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+
+/** Publishes to the MQTT broker, pipelined: up to {@code window} QoS 1 messages wait for their PUBACK at once. */
+public final class Publisher implements AutoCloseable {
+
+    private final MqttAsyncClient client;
+    private final Semaphore window;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final int size;
+
+    public Publisher(String url, int window) {
+        try {
+            this.size = window;
+            this.window = new Semaphore(window);
+            client = new MqttAsyncClient(url, "publisher-" + UUID.randomUUID(), new MemoryPersistence());
+            MqttConnectionOptions options = new MqttConnectionOptions();
+            options.setCleanStart(true);
+            options.setReceiveMaximum(window);
+            client.connect(options).waitForCompletion(30_000);
+        } catch (MqttException e) {
+            throw new IllegalStateException("cannot connect publisher to " + url, e);
+        }
+    }
+
+    public Publisher(String url) {
+        this(url, 500);
+    }
+
+    public void publish(String topic, byte[] payload, int qos) {
+        publish(topic, payload, qos, false);
+    }
+
+    public void publish(String topic, byte[] payload, int qos, boolean retained) {
+        check();
+        try {
+            window.acquire();
+            MqttMessage message = new MqttMessage(payload);
+            message.setQos(qos);
+            message.setRetained(retained);
+            client.publish(topic, message, null, new MqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    window.release();
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable e) {
+                    failure.compareAndSet(null, e);
+                    window.release();
+                }
+            });
+        } catch (MqttException | InterruptedException e) {
+            throw new IllegalStateException("publish to " + topic + " failed", e);
+        }
+    }
+
+    /** Waits until the broker has acknowledged everything published. */
+    public void flush() {
+        try {
+            if (!window.tryAcquire(size, 120, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("publishes not acknowledged within 120 s");
+            }
+            window.release(size);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        check();
+    }
+
+    private void check() {
+        if (failure.get() != null) {
+            throw new IllegalStateException("a publish failed", failure.get());
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            flush();
+            client.disconnect().waitForCompletion(10_000);
+            client.close();
+        } catch (MqttException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
