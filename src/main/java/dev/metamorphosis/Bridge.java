@@ -16,6 +16,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.logging.log4j.LogManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,8 +113,8 @@ public final class Bridge implements OnCamelContextStarted {
 
     /** One line on stderr naming the topic and the cause, then exit code 1; nothing was subscribed yet. */
     private static void fatal(String probeTopic, Exception e) {
-        LOG.error("Kafka probe failed: could not write to topic {} within {} s: {}", probeTopic, PROBE_SECONDS,
-                causeOf(e));
+        LogManager.getLogger("bridge").fatal("Kafka probe failed: could not write to topic {} within {} s: {}",
+                probeTopic, PROBE_SECONDS, causeOf(e));
         Runtime.getRuntime().halt(1);
     }
 

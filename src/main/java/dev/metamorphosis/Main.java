@@ -16,6 +16,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.function.Function;
 
+import org.apache.logging.log4j.LogManager;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -75,7 +76,7 @@ public final class Main {
             main.run();
             return main.getExitCode();
         } catch (Settings.Invalid e) {
-            LoggerFactory.getLogger("config").error(e.getMessage());
+            LogManager.getLogger("config").fatal(e.getMessage());
             return 1;
         } catch (Exception e) {
             LoggerFactory.getLogger("bridge").error("Start-up failed: {}", e.getMessage(), e);

@@ -1,0 +1,89 @@
+package dev.metamorphosis;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Defaults, checks and derived values of the settings. */
+class SettingsTest {
+
+    private static Map<String, String> required() {
+        Map<String, String> values = new HashMap<>();
+        values.put("mqtt.broker", "mqtt.example.com");
+        values.put("mqtt.tls", "false");
+        values.put("mqtt.topic", "a/#");
+        values.put("kafka.broker", "kafka");
+        values.put("kafka.topic", "t");
+        return values;
+    }
+
+    @Test
+    void should_fill_in_the_go_versions_defaults() {
+        Map<String, String> resolved = Settings.resolve(required()::get);
+        assertThat(resolved).containsEntry("mqtt.port", "8883").containsEntry("kafka.port", "9092")
+                .containsEntry("kafka.batch.size", "1000").containsEntry("kafka.max.batch.size", "8000")
+                .containsEntry("kafka.interval", "5").containsEntry("kafka.retry.interval", "3")
+                .containsEntry("health.port", "8080").containsEntry("log.level", "info")
+                .containsEntry("mqtt.qos", "1").containsEntry("kafka.test.topic", "");
+        assertThat(resolved.get("derived.mqtt.url")).isEqualTo("tcp://mqtt.example.com:8883");
+        assertThat(resolved.get("derived.kafka.brokers")).isEqualTo("kafka:9092");
+        assertThat(resolved.get("derived.mqtt.client-id")).isEqualTo(Settings.shortHostName());
+    }
+
+    @Test
+    void should_take_a_list_of_kafka_brokers_with_and_without_ports() {
+        Map<String, String> values = required();
+        values.put("kafka.broker", "a, b:9999 ,[::1],[::1]:9093");
+        values.put("kafka.port", "9094");
+        assertThat(Settings.resolve(values::get).get("derived.kafka.brokers"))
+                .isEqualTo("a:9094,b:9999,[::1]:9094,[::1]:9093");
+    }
+
+    @Test
+    void should_replace_percent_h_in_the_client_id_by_the_short_host_name() {
+        Map<String, String> values = required();
+        values.put("mqtt.client.id", "bridge-%h");
+        String host = Settings.shortHostName();
+        assertThat(host).doesNotContain(".");
+        assertThat(Settings.resolve(values::get).get("derived.mqtt.client-id")).isEqualTo("bridge-" + host);
+    }
+
+    @Test
+    void should_read_booleans_and_levels_in_any_case() {
+        Map<String, String> values = required();
+        values.put("mqtt.tls", "FALSE");
+        values.put("log.level", "DEBUG");
+        Map<String, String> resolved = Settings.resolve(values::get);
+        assertThat(resolved).containsEntry("mqtt.tls", "false").containsEntry("log.level", "debug");
+    }
+
+    @Test
+    void should_normalise_the_list_of_topic_filters() {
+        Map<String, String> values = required();
+        values.put("mqtt.topic", " sensors/# , alarms/+/high,,");
+        assertThat(Settings.resolve(values::get).get("mqtt.topic")).isEqualTo("sensors/#,alarms/+/high");
+    }
+
+    @Test
+    void should_name_the_setting_and_the_value_it_rejects() {
+        Map<String, String> values = required();
+        values.put("kafka.interval", "soon");
+        assertThatThrownBy(() -> Settings.resolve(values::get)).isInstanceOf(Settings.Invalid.class)
+                .hasMessage("KAFKA_INTERVAL=\"soon\" is not valid: expected a whole number");
+        values.put("kafka.interval", "5");
+        values.remove("kafka.topic");
+        assertThatThrownBy(() -> Settings.resolve(values::get)).hasMessageStartingWith("KAFKA_TOPIC is required");
+    }
+
+    @Test
+    void should_derive_key_and_flag_from_the_environment_variable() {
+        Settings.Setting s = Settings.ALL.stream().filter(x -> x.env().equals("KAFKA_MAX_BATCH_SIZE")).findFirst()
+                .orElseThrow();
+        assertThat(s.key()).isEqualTo("kafka.max.batch.size");
+        assertThat(s.flag()).isEqualTo("-kafka-max-batch-size");
+    }
+}

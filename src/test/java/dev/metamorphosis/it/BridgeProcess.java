@@ -1,0 +1,119 @@
+package dev.metamorphosis.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The built bridge ({@code target/metamorphosis.jar}) as a child process, as a user runs it: its own working
+ * directory, only the environment given, stdout and stderr captured apart.
+ */
+public final class BridgeProcess implements AutoCloseable {
+
+    private static final AtomicInteger RUNS = new AtomicInteger();
+    private final Process process;
+    private final Path out;
+    private final Path err;
+
+    private BridgeProcess(Process process, Path out, Path err) {
+        this.process = process;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** The jar failsafe built, or {@code target/metamorphosis.jar} when run from an IDE after a package. */
+    public static Path jar() {
+        return Path.of(System.getProperty("metamorphosis.jar", "target/metamorphosis.jar")).toAbsolutePath();
+    }
+
+    /** The repository root, which holds routes/ and application.properties. */
+    public static Path repo() {
+        return Path.of("").toAbsolutePath();
+    }
+
+    public static BridgeProcess start(Path workDir, Map<String, String> environment, String... args) {
+        try {
+            int run = RUNS.incrementAndGet();
+            Path logs = Files.createDirectories(repo().resolve("target/bridge-runs"));
+            Path out = logs.resolve("run-" + run + ".out");
+            Path err = logs.resolve("run-" + run + ".err");
+            List<String> command = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString()));
+            command.addAll(List.of(args));
+            ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
+                    .redirectOutput(out.toFile()).redirectError(err.toFile());
+            builder.environment().clear();
+            builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+            builder.environment().putAll(environment);
+            return new BridgeProcess(builder.start(), out, err);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits for the process to end and returns its exit code. */
+    public int exitCode(Duration atMost) {
+        try {
+            if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("bridge still running after " + atMost + "; stderr: " + stderr());
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public String stdout() {
+        return read(out);
+    }
+
+    public String stderr() {
+        return read(err);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** SIGTERM, as Kubernetes stops a pod. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** SIGKILL: no shutdown at all. */
+    public void kill() {
+        process.destroyForcibly();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.metamorphosis.it;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import dev.metamorphosis.Settings;
+import org.apache.camel.BeanInject;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.NotifyBuilder;
+import org.apache.camel.test.main.junit5.CamelMainTest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** With an interval of an hour, a batch goes to Kafka exactly when KAFKA_BATCH_SIZE envelopes wait. */
+@CamelMainTest(configurationClasses = Settings.class, propertyPlaceholderLocations = "file:application.properties",
+        properties = {
+            "camel.main.routesIncludePattern=file:routes/*.camel.yaml",
+            "mqtt.client.id=flush-size-it-%h",
+            "mqtt.topic=flush-size/#",
+            "kafka.topic=flush-size-it",
+            "kafka.batch.size=25",
+            "kafka.interval=3600"
+        })
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FlushBySizeIT {
+
+    @BeanInject
+    CamelContext context;
+
+    @BeforeAll
+    static void brokers() {
+        Brokers.useShared();
+    }
+
+    @Test
+    void should_write_a_batch_when_batch_size_envelopes_wait() {
+        String kafka = Brokers.kafka().bootstrap();
+        try (Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            NotifyBuilder batched = new NotifyBuilder(context).fromRoute("kafka-batch").whenDone(24).create();
+            for (int i = 0; i < 24; i++) {
+                publisher.publish("flush-size/a", new byte[] {(byte) i}, 1);
+            }
+            assertThat(batched.matches(60, TimeUnit.SECONDS)).as("24 envelopes joined the batch").isTrue();
+            assertThat(Records.count(kafka, "flush-size-it")).as("records before the batch is full").isZero();
+
+            publisher.publish("flush-size/a", new byte[] {24}, 1);
+            assertThat(Records.await(kafka, "flush-size-it", 25, Duration.ofSeconds(60))).hasSize(25);
+
+            NotifyBuilder more = new NotifyBuilder(context).fromRoute("kafka-batch").whenDone(74).create();
+            for (int i = 25; i < 99; i++) {
+                publisher.publish("flush-size/a", new byte[] {(byte) i}, 1);
+            }
+            assertThat(more.matches(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(Records.await(kafka, "flush-size-it", 75, Duration.ofSeconds(60))).hasSize(75);
+            assertThat(Records.count(kafka, "flush-size-it")).as("the 24 of the next batch wait").isEqualTo(75);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.metamorphosis.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** With Kafka unreachable the real program gives up on the probe: one line on stderr, exit code 1. */
+class ProbeFailureIT {
+
+    @Test
+    void should_exit_1_with_one_line_naming_the_topic_and_cause_when_kafka_is_unreachable() throws IOException {
+        Map<String, String> env = Map.of(
+                "MQTT_BROKER", "127.0.0.1",
+                "MQTT_PORT", Integer.toString(Brokers.mqtt().port()),
+                "MQTT_TLS", "false",
+                "MQTT_TOPIC", "probe-failure/#",
+                "KAFKA_BROKER", "127.0.0.1",
+                "KAFKA_PORT", Integer.toString(Ports.free()),
+                "KAFKA_TOPIC", "probe-failure",
+                "KAFKA_TEST_TOPIC", "probe-failure-test",
+                "CONFIG_DIR", BridgeProcess.repo().toString());
+        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("probe-failure"), env)) {
+            assertThat(bridge.exitCode(Duration.ofSeconds(60))).isEqualTo(1);
+            assertThat(bridge.stderr().lines().toList()).singleElement().asString()
+                    .contains("FATAL", "probe-failure-test", "Timeout");
+            assertThat(bridge.stdout()).doesNotContain("Subscribed");
+        }
+    }
+}
