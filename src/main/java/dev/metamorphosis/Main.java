@@ -29,7 +29,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.getenv(), Path.of("").toAbsolutePath()));
+        int exitCode = run(args, System.getenv(), Path.of("").toAbsolutePath());
+        LogManager.shutdown();
+        System.exit(exitCode);
     }
 
     static int run(String[] args, Map<String, String> environment, Path workDir) {
