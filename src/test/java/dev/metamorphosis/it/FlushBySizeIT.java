@@ -4,10 +4,12 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import dev.metamorphosis.Settings;
+import dev.metamorphosis.Spool;
 import org.apache.camel.BeanInject;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.NotifyBuilder;
 import org.apache.camel.test.main.junit5.CamelMainTest;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -45,9 +47,17 @@ class FlushBySizeIT {
             }
             assertThat(batched.matches(60, TimeUnit.SECONDS)).as("24 envelopes joined the batch").isTrue();
             assertThat(Records.count(kafka, "flush-size-it")).as("records before the batch is full").isZero();
+            Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
+            int envelope = "{\"topic\":\"flush-size/a\",\"content\":\"AA==\"}".length();
+            assertThat(spool.messages()).as("spooled messages").isEqualTo(24);
+            assertThat(spool.bytes()).as("spooled bytes").isEqualTo(24L * envelope);
+            assertThat(spool.oldestAgeMillis()).as("age of the oldest").isPositive();
 
             publisher.publish("flush-size/a", new byte[] {24}, 1);
             assertThat(Records.await(kafka, "flush-size-it", 25, Duration.ofSeconds(60))).hasSize(25);
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> spool.messages() == 0);
+            assertThat(spool.bytes()).isZero();
+            assertThat(spool.oldestAgeMillis()).isZero();
 
             NotifyBuilder more = new NotifyBuilder(context).fromRoute("kafka-batch").whenDone(74).create();
             for (int i = 25; i < 99; i++) {
