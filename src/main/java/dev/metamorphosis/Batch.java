@@ -22,12 +22,18 @@ public final class Batch implements AggregationStrategy {
 
     /** Moves the exchange's completion work to a carrier that travels with it into the batch. */
     public void holdAcks(Exchange exchange) {
-        Exchange carrier = new DefaultExchange(exchange.getContext());
-        exchange.getExchangeExtension().handoverCompletions(carrier);
-        List<Synchronization> held = carrier.getExchangeExtension().handoverCompletions();
-        if (held != null && !held.isEmpty()) {
+        List<Synchronization> held = detach(exchange);
+        if (!held.isEmpty()) {
             exchange.setProperty(HELD, held);
         }
+    }
+
+    /** Takes the completion work (the MQTT acknowledgement, among others) off an exchange, in order. */
+    static List<Synchronization> detach(Exchange exchange) {
+        Exchange carrier = new DefaultExchange(exchange.getContext());
+        exchange.getExchangeExtension().handoverCompletions(carrier);
+        List<Synchronization> work = carrier.getExchangeExtension().handoverCompletions();
+        return work == null ? List.of() : work;
     }
 
     @Override

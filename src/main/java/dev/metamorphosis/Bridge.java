@@ -1,42 +1,64 @@
 package dev.metamorphosis;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.TemplatedRouteBuilder;
 import org.apache.camel.component.kafka.KafkaComponent;
+import org.apache.camel.Exchange;
 import org.apache.camel.spi.OnCamelContextStarted;
+import org.apache.camel.spi.OnCamelContextStopping;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.logging.log4j.LogManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The start-up sequence, once Camel has started the routes: create the Kafka topics that are missing, write the probe
- * record (route {@code kafka-probe}), and only then subscribe to MQTT, one route from template {@code mqtt-ingest}
- * per topic filter. A probe that fails ends the program with exit code 1.
+ * Start-up and shutdown order.
+ * <p>
+ * Once Camel has started the routes: create the Kafka topics that are missing, write the probe record (route
+ * {@code kafka-probe}), and only then subscribe to MQTT, one route from template {@code mqtt-ingest} per topic
+ * filter. A probe that fails ends the program with exit code 1. An MQTT broker that cannot be reached is tried again
+ * with back-off (1 s doubling to 30 s) for as long as it takes; once connected, the MQTT client reconnects by itself.
+ * <p>
+ * When Camel is asked to stop (SIGTERM), before any route stops: the spool admits nothing more, the open batch is
+ * written, and the bridge waits up to {@code SHUTDOWN_TIMEOUT} seconds for Kafka to have everything; the MQTT
+ * connections stay open meanwhile so the acknowledgements can go out. What is left is logged with a count.
  */
-public final class Bridge implements OnCamelContextStarted {
+public final class Bridge implements OnCamelContextStarted, OnCamelContextStopping {
 
     private static final Logger LOG = LoggerFactory.getLogger("bridge");
     static final int PROBE_SECONDS = 10;
+    private static final long MAX_CONNECT_BACKOFF_MILLIS = 30_000;
+
+    private ScheduledExecutorService connector;
+    private int shutdownTimeout = 20;
 
     @Override
     public void onContextStarted(CamelContext context) {
         var properties = context.getPropertiesComponent();
         String probeTopic = properties.resolveProperty("kafka.test.topic").orElse("");
-        List<String> topics = new ArrayList<>(List.of(properties.resolveProperty("kafka.topic").orElseThrow()));
-        if (!probeTopic.isEmpty() && !topics.contains(probeTopic)) {
-            topics.add(probeTopic);
+        String deadLetterTopic = properties.resolveProperty("dead.letter.topic").orElse("");
+        Map<String, Map<String, String>> topics = new LinkedHashMap<>();
+        topics.put(properties.resolveProperty("kafka.topic").orElseThrow(), Map.of());
+        if (!probeTopic.isEmpty()) {
+            topics.putIfAbsent(probeTopic, Map.of());
+        }
+        if (!deadLetterTopic.isEmpty()) {
+            topics.putIfAbsent(deadLetterTopic, Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "16777216"));
         }
         try {
             createTopics(context, topics, Integer.parseInt(properties.resolveProperty("kafka.topic.partitions")
@@ -45,7 +67,7 @@ public final class Bridge implements OnCamelContextStarted {
             if (!probeTopic.isEmpty()) {
                 fatal(probeTopic, e);
             }
-            LOG.warn("Could not check or create Kafka topics {}: {}", topics, causeOf(e));
+            LOG.warn("Could not check or create Kafka topics {}: {}", topics.keySet(), causeOf(e));
         }
         if (probeTopic.isEmpty()) {
             LOG.warn("KAFKA_TEST_TOPIC is not set: no start-up probe, a Kafka misconfiguration shows only when "
@@ -62,7 +84,8 @@ public final class Bridge implements OnCamelContextStarted {
                 properties.resolveProperty(Settings.DERIVED + "mqtt.client-id").orElseThrow());
     }
 
-    private static void subscribe(CamelContext context, List<String> filters, String clientId) {
+    private void subscribe(CamelContext context, List<String> filters, String clientId) {
+        connector = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "mqtt-connect");
         for (int i = 0; i < filters.size(); i++) {
             String id = filters.size() == 1 ? clientId : clientId + "-" + (i + 1);
             String routeId = TemplatedRouteBuilder.builder(context, "mqtt-ingest")
@@ -70,12 +93,57 @@ public final class Bridge implements OnCamelContextStarted {
                     .parameter("filter", filters.get(i))
                     .parameter("clientId", id)
                     .add();
-            LOG.info("Subscribed to MQTT topic filter {} as client {} (route {})", filters.get(i), id, routeId);
+            connect(context, routeId, filters.get(i), id, 1000);
         }
     }
 
+    /** Starts an ingest route (connect and subscribe); on failure tries again later, with back-off. */
+    private void connect(CamelContext context, String routeId, String filter, String clientId, long backoffMillis) {
+        try {
+            context.getRouteController().startRoute(routeId);
+            LOG.info("Subscribed to MQTT topic filter {} as client {} (route {})", filter, clientId, routeId);
+        } catch (Exception e) {
+            if (!context.isStarted()) {
+                return;
+            }
+            LOG.warn("Could not subscribe to MQTT topic filter {} as client {}: {}; trying again in {} s", filter,
+                    clientId, causeOf(e), backoffMillis / 1000);
+            connector.schedule(() -> connect(context, routeId, filter, clientId,
+                    Math.min(backoffMillis * 2, MAX_CONNECT_BACKOFF_MILLIS)), backoffMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public void onContextStopping(CamelContext context) {
+        Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
+        if (spool == null || !context.isStarted()) {
+            return;
+        }
+        spool.close();
+        if (spool.messages() > 0) {
+            LOG.info("Shutting down: writing the {} spooled message(s) to Kafka, for up to {} s", spool.messages(),
+                    shutdownTimeout);
+            context.createProducerTemplate().sendBodyAndHeader("seda:spool", null,
+                    Exchange.AGGREGATION_COMPLETE_ALL_GROUPS, true);
+        }
+        long left = spool.awaitEmpty(TimeUnit.SECONDS.toMillis(shutdownTimeout));
+        if (left > 0) {
+            LOG.error("Shutting down: {} message(s) could not be written to Kafka within SHUTDOWN_TIMEOUT={} s; {}",
+                    left, shutdownTimeout, spool.atLeastOnce()
+                            ? "they stay unacknowledged at the MQTT broker, which delivers them again"
+                            : "they are lost (DELIVERY=buffered)");
+        } else {
+            LOG.info("Shutting down: everything received is in Kafka");
+        }
+    }
+
+    public void setShutdownTimeout(int shutdownTimeout) {
+        this.shutdownTimeout = shutdownTimeout;
+    }
+
     /** Creates the topics that do not exist, with the Kafka component's connection settings. */
-    private static void createTopics(CamelContext context, List<String> topics, int partitions, short replication)
+    private static void createTopics(CamelContext context, Map<String, Map<String, String>> topics, int partitions,
+                                     short replication)
             throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
         var kafkaConfiguration = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
         Properties client = kafkaConfiguration.createProducerProperties();
@@ -92,12 +160,12 @@ public final class Bridge implements OnCamelContextStarted {
         try (Admin kafka = Admin.create(admin)) {
             Set<String> existing = kafka.listTopics().names().get(PROBE_SECONDS, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
-            for (String topic : topics) {
+            topics.forEach((topic, config) -> {
                 if (!existing.contains(topic)) {
                     missing.add(new NewTopic(topic, partitions < 1 ? Optional.empty() : Optional.of(partitions),
-                            replication < 1 ? Optional.empty() : Optional.of(replication)));
+                            replication < 1 ? Optional.empty() : Optional.of(replication)).configs(config));
                 }
-            }
+            });
             for (var created : kafka.createTopics(missing).values().entrySet()) {
                 try {
                     created.getValue().get(PROBE_SECONDS, TimeUnit.SECONDS);

@@ -85,6 +85,18 @@ public final class Settings implements CamelConfiguration {
             new Setting("KAFKA_TOPIC_REPLICATION", "-1", brokerDefaultOrAtLeast1(),
                     "replication factor of a topic the bridge creates; -1: the broker's default"),
             new Setting("HEALTH_PORT", "8080", port(), "HTTP port of /healthz and /metrics"),
+            new Setting("DELIVERY", "at-least-once", oneOf("at-least-once", "buffered"),
+                    "at-least-once: acknowledge MQTT once Kafka has the message; buffered: on arrival"),
+            new Setting("MQTT_SESSION_EXPIRY", "86400", atLeast(0),
+                    "seconds the MQTT broker keeps the session (and queues messages) while the bridge is away"),
+            new Setting("SPOOL_MAX_MESSAGES", "100000", atLeast(1), "most messages received and not yet in Kafka"),
+            new Setting("SPOOL_MAX_BYTES", "67108864", atLeast(1), "most envelope bytes received and not yet in Kafka"),
+            new Setting("SPOOL_OVERFLOW", "block", oneOf("block", "drop-oldest", "drop-newest"),
+                    "when the spool is full: block (MQTT waits), drop-oldest or drop-newest (buffered only)"),
+            new Setting("SHUTDOWN_TIMEOUT", "20", atLeast(0),
+                    "seconds to write the spool to Kafka on SIGTERM before stopping"),
+            new Setting("DEAD_LETTER_TOPIC", "", kafkaTopic(true),
+                    "topic for messages Kafka refuses for good; empty: they are dropped (and counted)"),
             new Setting("CONFIG_DIR", "", any(),
                     "folder with application.properties and the route files; empty: the working directory"));
 
@@ -123,6 +135,10 @@ public final class Settings implements CamelConfiguration {
             } catch (IllegalArgumentException e) {
                 throw new Invalid(s.env() + "=" + quote(raw) + " is not valid: " + e.getMessage());
             }
+        }
+        if (values.get("delivery").equals("at-least-once") && values.get("spool.overflow").startsWith("drop")) {
+            throw new Invalid("SPOOL_OVERFLOW=" + values.get("spool.overflow") + " drops messages, which "
+                    + "DELIVERY=at-least-once never does: use SPOOL_OVERFLOW=block or DELIVERY=buffered");
         }
         if (Boolean.parseBoolean(values.get("mqtt.tls"))) {
             throw new Invalid("MQTT_TLS=true needs TLS support, which this version does not have yet; "

@@ -2,37 +2,126 @@ package dev.metamorphosis;
 
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.seda.SedaEndpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The spool: every envelope received from MQTT and not yet acknowledged by Kafka, in the SEDA queue {@code spool}
- * or in the batch being filled or written. The ingest routes call {@link #add} before they queue an envelope, the
- * batch route {@link #take} when it moves one into the batch and {@link #written} once Kafka has the batch.
- * Batches are filled and written one at a time, so the oldest envelope is the first of the open batch, or else the
- * head of the queue.
+ * The spool: every envelope received from MQTT and not yet in Kafka, in the SEDA queue {@code spool} or in the batch
+ * being filled or written. The ingest routes ask {@link #admit} before they queue an envelope, the batch route calls
+ * {@link #take} when it moves one into the batch and {@link #written} once Kafka has the batch.
+ * <p>
+ * It is bounded by {@code SPOOL_MAX_MESSAGES} and {@code SPOOL_MAX_BYTES}. When full, {@code block} holds the MQTT
+ * client until there is room; {@code drop-oldest} and {@code drop-newest} (buffered delivery only) drop, count and
+ * log at most every 10 s. In {@code buffered} delivery a message is acknowledged to MQTT when it is admitted; in
+ * {@code at-least-once} its acknowledgement travels with it into its batch (see {@link Batch}). Once the bridge is
+ * closing, nothing is admitted and nothing refused is acknowledged, so the broker delivers it again after a restart.
  */
 public final class Spool implements CamelContextAware {
 
     static final String BYTES = "metamorphosis.bytes";
+    private static final Logger LOG = LoggerFactory.getLogger("bridge");
+    private static final long DROP_LOG_MILLIS = 10_000;
 
-    private final AtomicLong messages = new AtomicLong();
-    private final AtomicLong bytes = new AtomicLong();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition room = lock.newCondition();
+    private final AtomicLong dropped = new AtomicLong();
+    private long messages;
+    private long bytes;
+    private long droppedSinceLog;
+    private long lastDropLog;
     private volatile long batchOldest;
-    private CamelContext context;
+    private volatile boolean closing;
     private volatile BlockingQueue<Exchange> queue;
+    private CamelContext context;
 
-    /** An envelope enters the spool. */
-    public void add(Exchange exchange) {
+    private boolean atLeastOnce = true;
+    private long maxMessages = Long.MAX_VALUE;
+    private long maxBytes = Long.MAX_VALUE;
+    private String overflow = "block";
+    private int batchSize = 1000;
+    private int maxBatchSize = 8000;
+
+    /**
+     * Admits an envelope into the spool, waiting for room or dropping as {@code SPOOL_OVERFLOW} says. Returns false
+     * when this envelope is not to be queued.
+     */
+    public boolean admit(Exchange exchange) throws InterruptedException {
         byte[] envelope = exchange.getMessage().getBody(byte[].class);
         long size = envelope == null ? 0 : envelope.length;
         exchange.setProperty(BYTES, size);
-        messages.incrementAndGet();
-        bytes.addAndGet(size);
+        lock.lockInterruptibly();
+        try {
+            while (!closing && full(size)) {
+                if ("drop-newest".equals(overflow)) {
+                    dropped(1, "newest");
+                    acknowledge(exchange);
+                    return false;
+                }
+                if ("drop-oldest".equals(overflow) && dropOldest()) {
+                    continue;
+                }
+                room.await(1, TimeUnit.SECONDS);
+            }
+            if (closing) {
+                Batch.detach(exchange); // never acknowledged: the broker delivers it again
+                return false;
+            }
+            messages++;
+            bytes += size;
+        } finally {
+            lock.unlock();
+        }
+        if (!atLeastOnce) {
+            acknowledge(exchange);
+        }
+        return true;
+    }
+
+    /** Room for one more envelope of this size; one envelope is always let into an empty spool. */
+    private boolean full(long size) {
+        return messages >= maxMessages || messages > 0 && bytes + size > maxBytes;
+    }
+
+    /** Drops the oldest envelope still in the queue (not one in the batch being written). */
+    private boolean dropOldest() {
+        Exchange oldest;
+        while ((oldest = queue().poll()) != null) {
+            Long size = oldest.getProperty(BYTES, Long.class);
+            if (size != null) {
+                messages--;
+                bytes -= size;
+                dropped(1, "oldest");
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void dropped(long count, String which) {
+        dropped.addAndGet(count);
+        droppedSinceLog += count;
+        long now = System.currentTimeMillis();
+        if (now - lastDropLog >= DROP_LOG_MILLIS) {
+            LOG.warn("Spool full ({} messages, {} bytes; SPOOL_MAX_MESSAGES={}, SPOOL_MAX_BYTES={}): dropped the {} "
+                     + "{} message(s) since the last report, {} in all", messages, bytes, maxMessages, maxBytes, which,
+                    droppedSinceLog, dropped.get());
+            lastDropLog = now;
+            droppedSinceLog = 0;
+        }
+    }
+
+    /** Runs the exchange's completion work now: the MQTT acknowledgement. */
+    private static void acknowledge(Exchange exchange) {
+        Batch.detach(exchange).forEach(s -> s.onComplete(exchange));
     }
 
     /** An envelope leaves the queue for the open batch. */
@@ -42,25 +131,98 @@ public final class Spool implements CamelContextAware {
         }
     }
 
-    /** Kafka has acknowledged a batch: its envelopes leave the spool. */
+    /** Kafka has acknowledged a batch (or its records were set aside): they leave the spool. */
     public void written(List<Exchange> records) {
+        batchOldest = 0;
+        release(records);
+    }
+
+    /** Envelopes that left the spool other than by a batch write: set aside as poison. */
+    void release(List<Exchange> records) {
         long size = 0;
         for (Exchange record : records) {
             size += record.getProperty(BYTES, 0L, Long.class);
         }
-        batchOldest = 0;
-        messages.addAndGet(-records.size());
-        bytes.addAndGet(-size);
+        lock.lock();
+        try {
+            messages -= records.size();
+            bytes -= size;
+            room.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The size a batch may reach: larger while a backlog waits behind it, up to {@code KAFKA_MAX_BATCH_SIZE}. */
+    public int batchSize() {
+        return queue().size() > batchSize ? Math.max(batchSize, maxBatchSize) : batchSize;
+    }
+
+    /**
+     * In at-least-once delivery a batch is also complete when nothing more waits in the queue. The MQTT broker sends
+     * only so many messages before it waits for their acknowledgements (HiveMQ 50, Mosquitto 20 to begin with), and
+     * those wait for the batch: so the batch takes what came while the previous one was being written, and goes.
+     */
+    public boolean drained() {
+        return atLeastOnce && queue().isEmpty();
+    }
+
+    /** From now on nothing is admitted; MQTT clients waiting for room are let go. */
+    public void close() {
+        lock.lock();
+        try {
+            closing = true;
+            room.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits up to the given time for the spool to be empty; returns the envelopes still in it. */
+    public long awaitEmpty(long millis) {
+        long left = TimeUnit.MILLISECONDS.toNanos(millis);
+        lock.lock();
+        try {
+            while (messages > 0 && left > 0) {
+                left = room.awaitNanos(left);
+            }
+            return messages;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return messages;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Envelopes received and not yet in Kafka. */
     public long messages() {
-        return messages.get();
+        lock.lock();
+        try {
+            return messages;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Bytes of those envelopes. */
     public long bytes() {
-        return bytes.get();
+        lock.lock();
+        try {
+            return bytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether acknowledgements wait for Kafka ({@code DELIVERY=at-least-once}). */
+    public boolean atLeastOnce() {
+        return atLeastOnce;
+    }
+
+    /** Envelopes dropped because the spool was full, since start. */
+    public long dropped() {
+        return dropped.get();
     }
 
     /** Milliseconds since the oldest envelope in the spool arrived from MQTT; 0 when the spool is empty. */
@@ -82,6 +244,30 @@ public final class Spool implements CamelContextAware {
             queue = context.getEndpoint("seda:spool", SedaEndpoint.class).getQueue();
         }
         return queue;
+    }
+
+    public void setDelivery(String delivery) {
+        this.atLeastOnce = !"buffered".equals(delivery);
+    }
+
+    public void setMaxMessages(long maxMessages) {
+        this.maxMessages = maxMessages;
+    }
+
+    public void setMaxBytes(long maxBytes) {
+        this.maxBytes = maxBytes;
+    }
+
+    public void setOverflow(String overflow) {
+        this.overflow = overflow;
+    }
+
+    public void setBatchSize(int batchSize) {
+        this.batchSize = batchSize;
+    }
+
+    public void setMaxBatchSize(int maxBatchSize) {
+        this.maxBatchSize = maxBatchSize;
     }
 
     @Override

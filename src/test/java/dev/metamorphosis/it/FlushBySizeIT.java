@@ -24,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
             "mqtt.topic=flush-size/#",
             "kafka.topic=flush-size-it",
             "kafka.batch.size=25",
+            "delivery=buffered",
             "kafka.interval=3600"
         })
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

@@ -18,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
             "mqtt.topic=flush-time/#",
             "kafka.topic=flush-time-it",
             "kafka.batch.size=1000000",
+            "delivery=buffered",
             "kafka.interval=1"
         })
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
