@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 import org.apache.logging.log4j.LogManager;
@@ -29,8 +30,13 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // on SIGTERM the JVM would end with 143 once its shutdown hooks are done; this one waits for Camel to have
+        // stopped and ends with the bridge's own exit code instead (0 after a clean shutdown)
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> Runtime.getRuntime().halt(exit.join()), "exit-code"));
         int exitCode = run(args, System.getenv(), Path.of("").toAbsolutePath());
         LogManager.shutdown();
+        exit.complete(exitCode);
         System.exit(exitCode);
     }
 

@@ -21,6 +21,7 @@ public final class BridgeProcess implements AutoCloseable {
     private final Process process;
     private final Path out;
     private final Path err;
+    private int subscriptions;
 
     private BridgeProcess(Process process, Path out, Path err) {
         this.process = process;
@@ -45,7 +46,8 @@ public final class BridgeProcess implements AutoCloseable {
             Path out = logs.resolve("run-" + run + ".out");
             Path err = logs.resolve("run-" + run + ".err");
             List<String> command = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString()));
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m", "-jar",
+                    jar().toString()));
             command.addAll(List.of(args));
             ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
                     .redirectOutput(out.toFile()).redirectError(err.toFile());
@@ -56,6 +58,41 @@ public final class BridgeProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The environment of a bridge on the given brokers, with the Go version's variables (Kafka written every second,
+     * retried every second) plus the delivery mode; a map to add to.
+     */
+    public static Map<String, String> environment(int mqttPort, String kafkaBootstrap, String prefix, String delivery) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of(
+                "MQTT_BROKER", "127.0.0.1",
+                "MQTT_PORT", Integer.toString(mqttPort),
+                "MQTT_TLS", "false",
+                "MQTT_TOPIC", prefix + "/#",
+                "MQTT_CLIENT_ID", prefix,
+                "KAFKA_BROKER", kafkaBootstrap,
+                "KAFKA_TOPIC", prefix,
+                "KAFKA_INTERVAL", "1",
+                "KAFKA_RETRY_INTERVAL", "1",
+                "CONFIG_DIR", repo().toString()));
+        env.put("DELIVERY", delivery);
+        env.put("HEALTH_PORT", Integer.toString(Ports.free()));
+        return env;
+    }
+
+    /** Waits until the bridge has subscribed to MQTT (all its filters). */
+    public BridgeProcess awaitSubscribed(Duration atMost) {
+        int before = subscriptions;
+        org.awaitility.Awaitility.await("bridge subscribed").atMost(atMost).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new AssertionError("bridge exited: " + stderr());
+                    }
+                    return stdout().split("Subscribed to MQTT topic filter", -1).length - 1 > before;
+                });
+        subscriptions = stdout().split("Subscribed to MQTT topic filter", -1).length - 1;
+        return this;
     }
 
     /** Waits for the process to end and returns its exit code. */

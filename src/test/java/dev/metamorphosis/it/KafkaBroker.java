@@ -27,20 +27,34 @@ public final class KafkaBroker implements AutoCloseable {
     private final int port;
     private final int controllerPort;
     private final Map<String, String> extra;
+    private final TcpProxy proxy;
     private Process process;
 
-    private KafkaBroker(Path dir, Map<String, String> extra) {
+    private KafkaBroker(Path dir, Map<String, String> extra, TcpProxy proxy) {
         this.dir = dir;
         this.port = Ports.free();
         this.controllerPort = Ports.free();
         this.extra = extra;
+        this.proxy = proxy;
     }
 
     /** Starts a new broker with a fresh log directory under {@code target/}, extra server properties on top. */
     public static KafkaBroker start(String name, Map<String, String> extra) {
+        return start(name, extra, null);
+    }
+
+    /**
+     * Starts a broker with a second listener that clients reach through the given proxy: it advertises the proxy's
+     * port, so every connection of a client that bootstraps from {@link #proxied()} goes through the proxy.
+     */
+    public static KafkaBroker startBehind(String name, TcpProxy proxy) {
+        return start(name, Map.of(), proxy);
+    }
+
+    private static KafkaBroker start(String name, Map<String, String> extra, TcpProxy proxy) {
         try {
             Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "kafka-" + name + "-");
-            KafkaBroker broker = new KafkaBroker(dir, extra);
+            KafkaBroker broker = new KafkaBroker(dir, extra, proxy);
             broker.format();
             broker.launch();
             return broker;
@@ -55,6 +69,11 @@ public final class KafkaBroker implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The address of the listener behind the proxy. */
+    public String proxied() {
+        return "127.0.0.1:" + proxy.port();
     }
 
     private Path config() {
@@ -79,6 +98,13 @@ public final class KafkaBroker implements AutoCloseable {
         p.put("transaction.state.log.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
+        if (proxy != null) {
+            int externalPort = Ports.free();
+            proxy.target(externalPort);
+            p.put("listeners", p.get("listeners") + ",EXTERNAL://127.0.0.1:" + externalPort);
+            p.put("advertised.listeners", p.get("advertised.listeners") + ",EXTERNAL://127.0.0.1:" + proxy.port());
+            p.put("listener.security.protocol.map", p.get("listener.security.protocol.map") + ",EXTERNAL:PLAINTEXT");
+        }
         p.putAll(extra);
         try (var out = Files.newBufferedWriter(config())) {
             p.store(out, "test broker");

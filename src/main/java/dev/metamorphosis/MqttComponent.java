@@ -1,0 +1,260 @@
+package dev.metamorphosis;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.Consumer;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Component;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Configuration;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Endpoint;
+import org.apache.camel.support.DefaultConsumer;
+import org.apache.camel.support.SynchronizationAdapter;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code paho-mqtt5} component with a consumer that keeps a persistent MQTT session whole: same endpoint options,
+ * same headers ({@code CamelMqttTopic}, {@code CamelMqttQoS}, {@code CamelPahoMsgProperties}), the payload as body.
+ * <p>
+ * Camel's own consumer sets its message callback only after connecting, so what the broker sends at once from the
+ * session is never handed to the route nor acknowledged, and the broker, its window of unacknowledged messages full,
+ * stops sending; and it resubscribes after a reconnect from inside the client's callback thread, which blocks that
+ * thread until the request times out. This consumer sets the callback before it connects and resubscribes without
+ * waiting, with retain handling 1 so a resubscription does not deliver the retained messages again.
+ */
+@org.apache.camel.spi.annotations.Component("paho-mqtt5")
+public final class MqttComponent extends PahoMqtt5Component {
+
+    private static final Logger LOG = LoggerFactory.getLogger("mqtt");
+
+    private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong reconnects = new AtomicLong();
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
+        SubscriberEndpoint endpoint = new SubscriberEndpoint(uri, remaining, this, getConfiguration().copy());
+        setProperties(endpoint, parameters);
+        return endpoint;
+    }
+
+    /** Whether every subscription of the bridge is connected. */
+    public boolean connected() {
+        return !subscribers.isEmpty() && subscribers.stream().allMatch(Subscriber::connected);
+    }
+
+    /** Connection losses, failed connects and subscribes, client errors, since start. */
+    public long errors() {
+        return errors.get();
+    }
+
+    /** Reconnects after a lost connection, since start. */
+    public long reconnects() {
+        return reconnects.get();
+    }
+
+    /** An endpoint whose consumer is a {@link Subscriber}; producing is Camel's own. */
+    static final class SubscriberEndpoint extends PahoMqtt5Endpoint {
+        SubscriberEndpoint(String uri, String topic, MqttComponent component, PahoMqtt5Configuration configuration) {
+            super(uri, topic, component, configuration);
+        }
+
+        @Override
+        public Consumer createConsumer(Processor processor) throws Exception {
+            Subscriber subscriber = new Subscriber(this, processor);
+            configureConsumer(subscriber);
+            return subscriber;
+        }
+
+        MqttConnectionOptions options() {
+            return createMqttConnectionOptions();
+        }
+    }
+
+    /** One MQTT connection and subscription, feeding its route. */
+    static final class Subscriber extends DefaultConsumer implements MqttCallback {
+        private volatile MqttAsyncClient client;
+
+        Subscriber(SubscriberEndpoint endpoint, Processor processor) {
+            super(endpoint, processor);
+        }
+
+        @Override
+        public SubscriberEndpoint getEndpoint() {
+            return (SubscriberEndpoint) super.getEndpoint();
+        }
+
+        private MqttComponent component() {
+            return (MqttComponent) getEndpoint().getComponent();
+        }
+
+        private PahoMqtt5Configuration configuration() {
+            return getEndpoint().getConfiguration();
+        }
+
+        boolean connected() {
+            MqttAsyncClient c = client;
+            return c != null && c.isConnected();
+        }
+
+        @Override
+        protected void doStart() throws Exception {
+            super.doStart();
+            PahoMqtt5Configuration config = configuration();
+            MqttAsyncClient c = new MqttAsyncClient(config.getBrokerUrl(), config.getClientId(), new MemoryPersistence());
+            c.setManualAcks(config.isManualAcksEnabled());
+            c.setCallback(this);
+            client = c; // before connecting: the session's messages come at once, and are acknowledged through it
+            long timeout = config.getConnectionTimeout() * 1000L;
+            try {
+                c.connect(getEndpoint().options()).waitForCompletion(timeout);
+                c.subscribe(new MqttSubscription[] {subscription()}, null, null, new MqttProperties())
+                        .waitForCompletion(timeout);
+            } catch (MqttException e) {
+                client = null;
+                component().errors.incrementAndGet();
+                close(c);
+                throw e;
+            }
+            component().subscribers.add(this);
+        }
+
+        private MqttSubscription subscription() {
+            MqttSubscription subscription = new MqttSubscription(getEndpoint().getTopic(), configuration().getQos());
+            subscription.setRetainHandling(1);
+            return subscription;
+        }
+
+        @Override
+        protected void doStop() throws Exception {
+            component().subscribers.remove(this);
+            MqttAsyncClient c = client;
+            client = null;
+            if (c != null) {
+                if (c.isConnected() && configuration().isCleanStart()) {
+                    c.unsubscribe(getEndpoint().getTopic()).waitForCompletion(5000);
+                }
+                close(c);
+            }
+            super.doStop();
+        }
+
+        private static void close(MqttAsyncClient c) {
+            try {
+                if (c.isConnected()) {
+                    c.disconnect().waitForCompletion(5000);
+                }
+            } catch (MqttException e) {
+                LOG.debug("MQTT disconnect: {}", e.getMessage());
+            }
+            try {
+                c.close(true);
+            } catch (MqttException e) {
+                LOG.debug("MQTT close: {}", e.getMessage());
+            }
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            Exchange exchange = createExchange(true);
+            exchange.getIn().setBody(message.getPayload());
+            exchange.getIn().setHeader(PahoMqtt5Constants.MQTT_TOPIC, topic);
+            exchange.getIn().setHeader(PahoMqtt5Constants.MQTT_QOS, message.getQos());
+            exchange.getIn().setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, message.getProperties());
+            if (configuration().isManualAcksEnabled() && message.getQos() > 0) {
+                MqttAsyncClient c = client;
+                int id = message.getId();
+                int qos = message.getQos();
+                exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+                    @Override
+                    public void onComplete(Exchange done) {
+                        try {
+                            c.messageArrivedComplete(id, qos);
+                        } catch (MqttException e) {
+                            LOG.warn("Could not acknowledge MQTT message {} on {}: {} (the broker delivers it again)",
+                                    id, topic, e.getMessage());
+                        }
+                    }
+                });
+            }
+            AsyncCallback done = defaultConsumerCallback(exchange, true);
+            getAsyncProcessor().process(exchange, done);
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+            if (!reconnect) {
+                return;
+            }
+            component().reconnects.incrementAndGet();
+            LOG.info("Reconnected to MQTT broker {} as {}", serverURI, configuration().getClientId());
+            MqttAsyncClient c = client;
+            if (c == null) {
+                return;
+            }
+            try {
+                c.subscribe(new MqttSubscription[] {subscription()}, null, new MqttActionListener() {
+                    @Override
+                    public void onSuccess(IMqttToken token) {
+                        LOG.debug("Subscribed again to {}", getEndpoint().getTopic());
+                    }
+
+                    @Override
+                    public void onFailure(IMqttToken token, Throwable e) {
+                        component().errors.incrementAndGet();
+                        LOG.warn("Could not subscribe again to MQTT topic filter {}: {}", getEndpoint().getTopic(),
+                                e.getMessage());
+                    }
+                }, new MqttProperties());
+            } catch (MqttException e) {
+                component().errors.incrementAndGet();
+                LOG.warn("Could not subscribe again to MQTT topic filter {}: {}", getEndpoint().getTopic(),
+                        e.getMessage());
+            }
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+            if (client == null) {
+                return; // stopping
+            }
+            component().errors.incrementAndGet();
+            LOG.warn("Lost the connection to the MQTT broker as {}: {}; reconnecting", configuration().getClientId(),
+                    response.getException() != null ? response.getException().getMessage() : response.getReasonString());
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException exception) {
+            component().errors.incrementAndGet();
+            LOG.warn("MQTT client {}: {}", configuration().getClientId(), exception.getMessage());
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+            // the bridge publishes nothing
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+            // no enhanced authentication
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package dev.metamorphosis.it;
+
+import java.time.Duration;
+
+/** The length of a fault, or of a phase of traffic around it: scenario time, not a wait for a condition. */
+final class Faults {
+    private Faults() {
+    }
+
+    static void last(Duration phase) {
+        try {
+            Thread.sleep(phase.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

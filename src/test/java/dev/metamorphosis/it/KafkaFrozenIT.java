@@ -1,0 +1,17 @@
+package dev.metamorphosis.it;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+
+/** Kafka frozen (SIGSTOP) for 30 s mid-stream: it keeps its connections and answers nothing, then goes on (SIGCONT). */
+@Execution(ExecutionMode.CONCURRENT)
+class KafkaFrozenIT {
+
+    @Test
+    void should_lose_nothing_and_keep_order_when_kafka_hangs_for_30_s() {
+        KafkaOutage.run("kafka-frozen", Duration.ofSeconds(30), KafkaBroker::freeze, KafkaBroker::thaw);
+    }
+}

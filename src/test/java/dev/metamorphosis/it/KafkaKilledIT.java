@@ -1,0 +1,17 @@
+package dev.metamorphosis.it;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+
+/** Kafka killed (SIGKILL) for 30 s mid-stream and started again on the same port and log directory. */
+@Execution(ExecutionMode.CONCURRENT)
+class KafkaKilledIT {
+
+    @Test
+    void should_lose_nothing_and_keep_order_when_kafka_is_killed_for_30_s() {
+        KafkaOutage.run("kafka-killed", Duration.ofSeconds(30), KafkaBroker::kill, KafkaBroker::restart);
+    }
+}

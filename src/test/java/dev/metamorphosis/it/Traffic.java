@@ -1,0 +1,213 @@
+package dev.metamorphosis.it;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * Numbered QoS 1 messages of 200 bytes on a few MQTT topics, published at a steady pace, and the count of what
+ * reached Kafka: lost, duplicated, out of order per topic.
+ */
+public final class Traffic implements AutoCloseable {
+
+    /** What reached Kafka of what was published. */
+    public record Tally(long published, long delivered, long lost, long duplicated, long reordered) {
+        public String line(String scenario, String delivery) {
+            return String.format("RESULT | %s | %s | published %d | delivered %d | lost %d | duplicated %d | "
+                                 + "out of order %d", scenario, delivery, published, delivered, lost, duplicated,
+                    reordered);
+        }
+    }
+
+    /** A record of this traffic: its MQTT topic and number. */
+    public record Numbered(String topic, int seq) {
+        static Numbered of(ConsumerRecord<byte[], byte[]> r) {
+            String json = new String(r.value(), StandardCharsets.UTF_8);
+            String topic = json.substring(10, json.indexOf("\",\"content\":\""));
+            String payload = new String(Base64.getDecoder().decode(
+                    json.substring(json.indexOf("\"content\":\"") + 11, json.length() - 2)), StandardCharsets.US_ASCII);
+            int space = payload.indexOf(' ');
+            return new Numbered(topic, space > 0 ? Integer.parseInt(payload.substring(0, space)) : -1);
+        }
+    }
+
+    private final String prefix;
+    private final int[] next;
+    private volatile Thread pacer;
+    private volatile boolean running;
+    private Publisher publisher;
+
+    public Traffic(String prefix, int topics) {
+        this.prefix = prefix;
+        this.next = new int[topics];
+    }
+
+    private String topic(int i) {
+        return prefix + "/t" + i;
+    }
+
+    /** Publishes {@code count} messages at once, round robin over the topics. */
+    public synchronized void burst(String mqttUrl, int count) {
+        connect(mqttUrl);
+        for (int n = 0; n < count; n++) {
+            publishNext(n % next.length);
+        }
+        publisher.flush();
+    }
+
+    /** Starts publishing {@code perSecond} messages a second, until {@link #stop}. */
+    public void start(String mqttUrl, int perSecond) {
+        connect(mqttUrl);
+        running = true;
+        pacer = new Thread(() -> {
+            long interval = 1_000_000_000L / perSecond;
+            long due = System.nanoTime();
+            int n = 0;
+            while (running) {
+                synchronized (this) {
+                    publishNext(n++ % next.length);
+                }
+                due += interval;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    try {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }, "traffic-" + prefix);
+        pacer.start();
+    }
+
+    /** Stops publishing and waits for the broker to acknowledge what was published. */
+    public void stop() {
+        running = false;
+        if (pacer != null) {
+            try {
+                pacer.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            pacer = null;
+        }
+        if (publisher != null) {
+            publisher.close();
+            publisher = null;
+        }
+    }
+
+    private void connect(String mqttUrl) {
+        if (publisher == null) {
+            publisher = new Publisher(mqttUrl, 100);
+        }
+    }
+
+    private void publishNext(int t) {
+        int seq = next[t]++;
+        byte[] payload = new byte[200];
+        java.util.Arrays.fill(payload, (byte) '.');
+        byte[] number = (seq + " ").getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(number, 0, payload, 0, number.length);
+        publisher.publish(topic(t), payload, 1);
+    }
+
+    public synchronized long published() {
+        long total = 0;
+        for (int n : next) {
+            total += n;
+        }
+        return total;
+    }
+
+    /** Counts the records of the topic that carry this traffic. */
+    public synchronized Tally tally(List<ConsumerRecord<byte[], byte[]>> records) {
+        Map<String, Set<Integer>> seen = new HashMap<>();
+        Map<String, Integer> highest = new HashMap<>();
+        long delivered = 0;
+        long duplicated = 0;
+        long reordered = 0;
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            Numbered m = Numbered.of(r);
+            if (!m.topic().startsWith(prefix + "/")) {
+                continue;
+            }
+            String topic = m.topic();
+            int seq = m.seq();
+            delivered++;
+            if (!seen.computeIfAbsent(topic, k -> new HashSet<>()).add(seq)) {
+                duplicated++;
+            } else if (seq < highest.getOrDefault(topic, -1)) {
+                reordered++;
+            }
+            highest.merge(topic, seq, Math::max);
+        }
+        long distinct = seen.values().stream().mapToLong(Set::size).sum();
+        return new Tally(published(), delivered, published() - distinct, duplicated, reordered);
+    }
+
+    /** Waits until Kafka holds every message published, and returns the tally; fails with the tally if not. */
+    public Tally awaitAll(String bootstrap, String kafkaTopic, Duration atMost) {
+        try {
+            Awaitility.await(prefix + " all delivered").atMost(atMost).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> tally(Records.read(bootstrap, kafkaTopic)).lost() == 0);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("not everything arrived: " + tally(Records.read(bootstrap, kafkaTopic)), e);
+        }
+        return tally(Records.read(bootstrap, kafkaTopic));
+    }
+
+    /**
+     * Waits until the last message of every topic is in Kafka (by then, with order kept, everything that will arrive
+     * has), publishing one more per topic now and then in case the spool dropped the last ones.
+     */
+    public Tally awaitTail(String mqttUrl, String bootstrap, String kafkaTopic, Duration atMost) {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (true) {
+            burst(mqttUrl, next.length);
+            Map<String, Integer> last = new LinkedHashMap<>();
+            synchronized (this) {
+                for (int t = 0; t < next.length; t++) {
+                    last.put(topic(t), next[t] - 1);
+                }
+            }
+            try {
+                Awaitility.await(prefix + " tail").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofSeconds(1))
+                        .until(() -> hasAll(Records.read(bootstrap, kafkaTopic), last));
+                return tally(Records.read(bootstrap, kafkaTopic));
+            } catch (ConditionTimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the last messages never arrived: "
+                                             + tally(Records.read(bootstrap, kafkaTopic)), e);
+                }
+            }
+        }
+    }
+
+    private static boolean hasAll(List<ConsumerRecord<byte[], byte[]>> records, Map<String, Integer> last) {
+        Set<String> found = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            Numbered m = Numbered.of(r);
+            if (last.containsKey(m.topic()) && last.get(m.topic()) == m.seq()) {
+                found.add(m.topic());
+            }
+        }
+        return found.size() == last.size();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}
