@@ -1,5 +1,6 @@
 package dev.metamorphosis;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -11,6 +12,10 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.seda.SedaEndpoint;
+import org.apache.kafka.common.record.AbstractRecords;
+import org.apache.kafka.common.record.CompressionType;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.RecordBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,12 +29,15 @@ import org.slf4j.LoggerFactory;
  * log at most every 10 s. In {@code buffered} delivery a message is acknowledged to MQTT when it is admitted; in
  * {@code at-least-once} its acknowledgement travels with it into its batch (see {@link Batch}). Once the bridge is
  * closing, nothing is admitted and nothing refused is acknowledged, so the broker delivers it again after a restart.
+ * An envelope larger than the Kafka producer takes is not admitted but set aside at once (see {@link DeadLetter}).
  */
 public final class Spool implements CamelContextAware {
 
     static final String BYTES = "metamorphosis.bytes";
     private static final Logger LOG = LoggerFactory.getLogger("bridge");
     private static final long DROP_LOG_MILLIS = 10_000;
+    /** Below this much under the limit, the record's framing cannot make it too large. */
+    private static final int RECORD_OVERHEAD = 1024;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition room = lock.newCondition();
@@ -49,6 +57,7 @@ public final class Spool implements CamelContextAware {
     private String overflow = "block";
     private int batchSize = 1000;
     private int maxBatchSize = 8000;
+    private int maxRequestSize = Integer.MAX_VALUE;
 
     /**
      * Admits an envelope into the spool, waiting for room or dropping as {@code SPOOL_OVERFLOW} says. Returns false
@@ -58,6 +67,13 @@ public final class Spool implements CamelContextAware {
         byte[] envelope = exchange.getMessage().getBody(byte[].class);
         long size = envelope == null ? 0 : envelope.length;
         exchange.setProperty(BYTES, size);
+        if (!closing && tooLarge(envelope)) {
+            context.getRegistry().lookupByNameAndType("deadLetter", DeadLetter.class).setAside(exchange,
+                    "RecordTooLargeException: the record would be larger than the producer's max.request.size of "
+                    + maxRequestSize + " bytes");
+            acknowledge(exchange);
+            return false;
+        }
         lock.lockInterruptibly();
         try {
             while (!closing && full(size)) {
@@ -84,6 +100,13 @@ public final class Spool implements CamelContextAware {
             acknowledge(exchange);
         }
         return true;
+    }
+
+    /** Whether Kafka's producer would refuse this envelope as a record, as it measures records. */
+    private boolean tooLarge(byte[] envelope) {
+        return envelope != null && envelope.length + RECORD_OVERHEAD > maxRequestSize
+               && AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE, CompressionType.NONE,
+                       null, ByteBuffer.wrap(envelope), Record.EMPTY_HEADERS) > maxRequestSize;
     }
 
     /** Room for one more envelope of this size; one envelope is always let into an empty spool. */
@@ -268,6 +291,10 @@ public final class Spool implements CamelContextAware {
 
     public void setMaxBatchSize(int maxBatchSize) {
         this.maxBatchSize = maxBatchSize;
+    }
+
+    public void setMaxRequestSize(int maxRequestSize) {
+        this.maxRequestSize = maxRequestSize;
     }
 
     @Override
