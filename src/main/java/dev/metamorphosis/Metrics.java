@@ -14,6 +14,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.component.seda.SedaEndpoint;
 import org.apache.camel.spi.OnCamelContextStarting;
 
 /**
@@ -37,6 +38,8 @@ public final class Metrics implements OnCamelContextStarting, Processor {
     private final LongAdder received = new LongAdder();
     private final LongAdder batches = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder deadLettered = new LongAdder();
     private volatile int kafkaState;
     private volatile int probe;
     private PrometheusMeterRegistry registry;
@@ -67,6 +70,14 @@ public final class Metrics implements OnCamelContextStarting, Processor {
         Gauge.builder("metamorphosis.spool.oldest.age.seconds", spool, s -> s.oldestAgeMillis() / 1000.0)
                 .description("Age of the oldest envelope not yet acknowledged by Kafka; 0 when there is none")
                 .register(registry);
+        Gauge.builder("metamorphosis.spool.capacity.messages", context,
+                        c -> c.getEndpoint("seda:spool", SedaEndpoint.class).getSize())
+                .description("Envelopes the spool's queue holds at most; when it is full MQTT is held back")
+                .register(registry);
+        FunctionCounter.builder("metamorphosis.messages.dropped", dropped, LongAdder::sum)
+                .description("Messages received and thrown away on purpose; none in this version").register(registry);
+        FunctionCounter.builder("metamorphosis.messages.dead.lettered", deadLettered, LongAdder::sum)
+                .description("Messages set aside to a dead-letter topic; none in this version").register(registry);
         Gauge.builder("metamorphosis.probe.success", this, m -> m.probe)
                 .description("1 once Kafka acknowledged the start-up probe record; 0 when there is no probe "
                         + "(KAFKA_TEST_TOPIC empty)").register(registry);
@@ -100,6 +111,16 @@ public final class Metrics implements OnCamelContextStarting, Processor {
     public void process(Exchange exchange) {
         failures.increment();
         kafkaState = 1;
+    }
+
+    /** A message was thrown away on purpose: for the spool's overflow policies, which this version has not yet. */
+    public void dropped() {
+        dropped.increment();
+    }
+
+    /** A message was set aside to a dead-letter topic: for the delivery modes, which this version has not yet. */
+    public void deadLettered() {
+        deadLettered.increment();
     }
 
     /** Kafka acknowledged the start-up probe record. */

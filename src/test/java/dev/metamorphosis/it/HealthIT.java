@@ -3,6 +3,7 @@ package dev.metamorphosis.it;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -21,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The built jar's HTTP port, in order: /healthz 423 then 200 during start-up, /metrics after a known number of
- * messages, then /healthz staying 200 while /readyz follows a Kafka and an MQTT outage, with the metrics that tell.
+ * messages, then /healthz staying 200 while /readyz follows a Kafka and an MQTT outage, with the metrics that tell;
+ * last, every metric the Grafana dashboard and the alert rules use is in the scrape.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -136,6 +138,9 @@ class HealthIT {
                 (double) 3 * BATCH);
         assertThat(m.value("metamorphosis_spool_bytes")).isZero();
         assertThat(m.value("metamorphosis_spool_oldest_age_seconds")).isZero();
+        assertThat(m.value("metamorphosis_spool_capacity_messages")).isEqualTo(100_000);
+        assertThat(m.value("metamorphosis_messages_dropped_total")).isZero();
+        assertThat(m.value("metamorphosis_messages_dead_lettered_total")).isZero();
         assertThat(m.value("metamorphosis_probe_success")).isEqualTo(1);
         assertThat(m.value("metamorphosis_mqtt_connected")).isEqualTo(1);
         assertThat(m.value("metamorphosis_mqtt_reconnects_total")).isZero();
@@ -192,5 +197,28 @@ class HealthIT {
         assertThat(up.value("mqtt_errors")).isEqualTo(1);
         assertThat(up.value("metamorphosis_mqtt_connected")).isEqualTo(1);
         assertThat(get("/healthz")).isEqualTo(new Http.Response(200, "ok"));
+    }
+
+    @Test
+    @Order(5)
+    void should_expose_every_metric_the_dashboard_and_the_alerts_use() throws Exception {
+        // the JVM's GC pause timer appears with the first collection: make sure there was one
+        Process gc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(bridge.pid()), "GC.run").redirectErrorStream(true).start();
+        gc.getInputStream().readAllBytes();
+        assertThat(gc.waitFor()).isZero();
+        String text = get("/metrics").body();
+        Scrape scrape = new Scrape(text);
+        assertThat(scrape.names()).containsAll(Monitoring.usedMetricNames());
+        if (Files.isExecutable(Path.of("/usr/bin/promtool"))) {
+            // Prometheus's own parser: lint remarks (exit code 3) are fine, a parse error (exit code 1) is not
+            Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+            promtool.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+            promtool.getOutputStream().close();
+            String lint = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(promtool.waitFor()).as(lint).isIn(0, 3);
+            assertThat(lint).doesNotContain("error while linting")
+                    .contains("mqtt_received counter metrics should have \"_total\" suffix");
+        }
     }
 }
