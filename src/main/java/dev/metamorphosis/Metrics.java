@@ -14,7 +14,6 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.component.micrometer.MicrometerConstants;
-import org.apache.camel.component.seda.SedaEndpoint;
 import org.apache.camel.spi.OnCamelContextStarting;
 
 /**
@@ -38,8 +37,6 @@ public final class Metrics implements OnCamelContextStarting, Processor {
     private final LongAdder received = new LongAdder();
     private final LongAdder batches = new LongAdder();
     private final LongAdder failures = new LongAdder();
-    private final LongAdder dropped = new LongAdder();
-    private final LongAdder deadLettered = new LongAdder();
     private volatile int kafkaState;
     private volatile int probe;
     private PrometheusMeterRegistry registry;
@@ -70,14 +67,17 @@ public final class Metrics implements OnCamelContextStarting, Processor {
         Gauge.builder("metamorphosis.spool.oldest.age.seconds", spool, s -> s.oldestAgeMillis() / 1000.0)
                 .description("Age of the oldest envelope not yet acknowledged by Kafka; 0 when there is none")
                 .register(registry);
-        Gauge.builder("metamorphosis.spool.capacity.messages", context,
-                        c -> c.getEndpoint("seda:spool", SedaEndpoint.class).getSize())
-                .description("Envelopes the spool's queue holds at most; when it is full MQTT is held back")
+        Gauge.builder("metamorphosis.spool.capacity.messages", () -> setting(context, "spool.max.messages"))
+                .description("Most envelopes the spool holds (SPOOL_MAX_MESSAGES)").register(registry);
+        Gauge.builder("metamorphosis.spool.capacity.bytes", () -> setting(context, "spool.max.bytes"))
+                .description("Most envelope bytes the spool holds (SPOOL_MAX_BYTES)").register(registry);
+        FunctionCounter.builder("metamorphosis.messages.dropped", spool, Spool::dropped)
+                .description("Messages dropped because the spool was full (SPOOL_OVERFLOW drop-oldest or drop-newest)")
                 .register(registry);
-        FunctionCounter.builder("metamorphosis.messages.dropped", dropped, LongAdder::sum)
-                .description("Messages received and thrown away on purpose; none in this version").register(registry);
-        FunctionCounter.builder("metamorphosis.messages.dead.lettered", deadLettered, LongAdder::sum)
-                .description("Messages set aside to a dead-letter topic; none in this version").register(registry);
+        Redelivery redelivery = context.getRegistry().lookupByNameAndType("redelivery", Redelivery.class);
+        FunctionCounter.builder("metamorphosis.messages.dead.lettered", redelivery, Redelivery::setAside)
+                .description("Messages Kafka refused for good, set aside to DEAD_LETTER_TOPIC (dropped when it is "
+                        + "not set)").register(registry);
         Gauge.builder("metamorphosis.probe.success", this, m -> m.probe)
                 .description("1 once Kafka acknowledged the start-up probe record; 0 when there is no probe "
                         + "(KAFKA_TEST_TOPIC empty)").register(registry);
@@ -113,16 +113,6 @@ public final class Metrics implements OnCamelContextStarting, Processor {
         kafkaState = 1;
     }
 
-    /** A message was thrown away on purpose: for the spool's overflow policies, which this version has not yet. */
-    public void dropped() {
-        dropped.increment();
-    }
-
-    /** A message was set aside to a dead-letter topic: for the delivery modes, which this version has not yet. */
-    public void deadLettered() {
-        deadLettered.increment();
-    }
-
     /** Kafka acknowledged the start-up probe record. */
     public void probed() {
         probe = 1;
@@ -143,6 +133,10 @@ public final class Metrics implements OnCamelContextStarting, Processor {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n')
                 .append("# TYPE ").append(name).append(' ').append(type).append('\n')
                 .append(name).append(' ').append(value).append('\n');
+    }
+
+    private static long setting(CamelContext context, String key) {
+        return Long.parseLong(context.resolvePropertyPlaceholders("{{" + key + "}}"));
     }
 
     private static Duration[] seconds(double... values) {

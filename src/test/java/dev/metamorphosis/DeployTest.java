@@ -123,7 +123,8 @@ class DeployTest {
         try (var in = Files.newBufferedReader(Path.of("application.properties"))) {
             properties.load(in);
         }
-        int drain = Integer.parseInt(properties.getProperty("camel.main.shutdownTimeout"));
+        int drain = Integer.parseInt(properties.getProperty("shutdown.timeout"))
+                + Integer.parseInt(properties.getProperty("camel.main.shutdownTimeout"));
         assertThat((Integer) at(pod, "terminationGracePeriodSeconds")).isGreaterThan(drain);
         assertThat(load(KUBERNETES.resolve("pod-disruption-budget.yaml")).get(0)).extracting(d -> at(d, "kind"))
                 .isEqualTo("PodDisruptionBudget");

@@ -69,6 +69,11 @@ class HealthIT {
     @Order(1)
     void should_answer_423_not_ready_until_the_probe_is_written_then_200_ok() throws IOException {
         Map<String, String> env = new HashMap<>(Map.of(
+                // batches by size alone (at-least-once also writes a batch whenever the queue runs empty)
+                "DELIVERY", "buffered",
+                "KAFKA_MAX_BATCH_SIZE", Integer.toString(BATCH),
+                "CONFIG_DIR", BridgeProcess.repo().toString()));
+        env.putAll(Map.of(
                 "MQTT_BROKER", "127.0.0.1",
                 "MQTT_PORT", Integer.toString(mqtt.port()),
                 "MQTT_TLS", "false",
@@ -77,8 +82,7 @@ class HealthIT {
                 "KAFKA_TOPIC", TOPIC,
                 "KAFKA_TEST_TOPIC", TOPIC + "-probe",
                 "KAFKA_BATCH_SIZE", Integer.toString(BATCH),
-                "KAFKA_INTERVAL", "3600",
-                "CONFIG_DIR", BridgeProcess.repo().toString()));
+                "KAFKA_INTERVAL", "3600"));
         kafka.freeze(); // the probe waits for Kafka, so the bridge is up but not started
         try {
             bridge = BridgeProcess.start(Files.createTempDirectory("health"), env);
@@ -139,6 +143,7 @@ class HealthIT {
         assertThat(m.value("metamorphosis_spool_bytes")).isZero();
         assertThat(m.value("metamorphosis_spool_oldest_age_seconds")).isZero();
         assertThat(m.value("metamorphosis_spool_capacity_messages")).isEqualTo(100_000);
+        assertThat(m.value("metamorphosis_spool_capacity_bytes")).isEqualTo(64 * 1024 * 1024);
         assertThat(m.value("metamorphosis_messages_dropped_total")).isZero();
         assertThat(m.value("metamorphosis_messages_dead_lettered_total")).isZero();
         assertThat(m.value("metamorphosis_probe_success")).isEqualTo(1);
