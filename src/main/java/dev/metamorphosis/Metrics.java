@@ -67,9 +67,11 @@ public final class Metrics implements OnCamelContextStarting, Processor {
         Gauge.builder("metamorphosis.spool.oldest.age.seconds", spool, s -> s.oldestAgeMillis() / 1000.0)
                 .description("Age of the oldest envelope not yet acknowledged by Kafka; 0 when there is none")
                 .register(registry);
-        Gauge.builder("metamorphosis.spool.capacity.messages", () -> setting(context, "spool.max.messages"))
+        long maxMessages = setting(context, "spool.max.messages");
+        Gauge.builder("metamorphosis.spool.capacity.messages", () -> maxMessages)
                 .description("Most envelopes the spool holds (SPOOL_MAX_MESSAGES)").register(registry);
-        Gauge.builder("metamorphosis.spool.capacity.bytes", () -> setting(context, "spool.max.bytes"))
+        long maxBytes = setting(context, "spool.max.bytes");
+        Gauge.builder("metamorphosis.spool.capacity.bytes", () -> maxBytes)
                 .description("Most envelope bytes the spool holds (SPOOL_MAX_BYTES)").register(registry);
         FunctionCounter.builder("metamorphosis.messages.dropped", spool, Spool::dropped)
                 .description("Messages dropped because the spool was full (SPOOL_OVERFLOW drop-oldest or drop-newest)")
