@@ -145,19 +145,7 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
     private static void createTopics(CamelContext context, Map<String, Map<String, String>> topics, int partitions,
                                      short replication)
             throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
-        var kafkaConfiguration = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
-        Properties client = kafkaConfiguration.createProducerProperties();
-        client.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaConfiguration.getBrokers());
-        Properties admin = new Properties();
-        Set<String> known = AdminClientConfig.configNames();
-        client.forEach((k, v) -> {
-            if (known.contains(k.toString())) {
-                admin.put(k, v);
-            }
-        });
-        admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, PROBE_SECONDS * 1000);
-        admin.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, PROBE_SECONDS * 1000);
-        try (Admin kafka = Admin.create(admin)) {
+        try (Admin kafka = Admin.create(adminProperties(context, PROBE_SECONDS * 1000))) {
             Set<String> existing = kafka.listTopics().names().get(PROBE_SECONDS, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
             topics.forEach((topic, config) -> {
@@ -177,6 +165,23 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
                 }
             }
         }
+    }
+
+    /** An admin client's settings: the Kafka component's connection settings, and a timeout for every call. */
+    static Properties adminProperties(CamelContext context, int timeoutMillis) {
+        var kafkaConfiguration = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
+        Properties client = kafkaConfiguration.createProducerProperties();
+        client.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaConfiguration.getBrokers());
+        Properties admin = new Properties();
+        Set<String> known = AdminClientConfig.configNames();
+        client.forEach((k, v) -> {
+            if (known.contains(k.toString())) {
+                admin.put(k, v);
+            }
+        });
+        admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMillis);
+        admin.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMillis);
+        return admin;
     }
 
     /** One line on stderr naming the topic and the cause, then exit code 1; nothing was subscribed yet. */

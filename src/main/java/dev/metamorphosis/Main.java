@@ -71,7 +71,12 @@ public final class Main {
                     overrides.put(key, value);
                 }
             }
-            Map<String, String> settings = Settings.resolve(key -> overrides.getOrDefault(key, file.getProperty(key)));
+            Function<String, String> lookup = key -> overrides.getOrDefault(key, file.getProperty(key));
+            // the format before the checks, so that a bad setting is reported as JSON too when LOG_FORMAT=json
+            if ("json".equalsIgnoreCase(String.valueOf(lookup.apply("log.format")).strip())) {
+                System.setProperty("metamorphosis.log.format", "json");
+            }
+            Map<String, String> settings = Settings.resolve(lookup);
             System.setProperty("metamorphosis.log.level", settings.get("log.level"));
 
             org.apache.camel.main.Main main = new org.apache.camel.main.Main();

@@ -61,6 +61,8 @@ public final class Settings implements CamelConfiguration {
     static final List<Setting> ALL = List.of(
             new Setting("LOG_LEVEL", "info", oneOf("trace", "debug", "info", "warn", "error", "fatal"),
                     "log level: trace, debug, info, warn, error or fatal"),
+            new Setting("LOG_FORMAT", "text", oneOf("text", "json"),
+                    "log lines as text, or json: one JSON object per line (Elastic Common Schema)"),
             new Setting("MQTT_BROKER", null, host(), "MQTT broker host name"),
             new Setting("MQTT_PORT", "8883", port(), "MQTT broker port"),
             new Setting("MQTT_TLS", "true", bool(), "true: ssl://, false: tcp://"),

@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * being filled or written. The ingest routes ask {@link #admit} before they queue an envelope, the batch route calls
  * {@link #take} when it moves one into the batch and {@link #written} once Kafka has the batch.
  * <p>
- * It is bounded by {@code SPOOL_MAX_MESSAGES} and {@code SPOOL_MAX_BYTES}. When full, {@code block} holds the MQTT
- * client until there is room; {@code drop-oldest} and {@code drop-newest} (buffered delivery only) drop, count and
+ * The queue is bounded by {@code SPOOL_MAX_MESSAGES} and {@code SPOOL_MAX_BYTES} (the batch being filled or written
+ * holds at most {@code KAFKA_MAX_BATCH_SIZE} more). When full, {@code block} holds the MQTT client until there is room; {@code drop-oldest} and {@code drop-newest} (buffered delivery only) drop, count and
  * log at most every 10 s. In {@code buffered} delivery a message is acknowledged to MQTT when it is admitted; in
  * {@code at-least-once} its acknowledgement travels with it into its batch (see {@link Batch}). Once the bridge is
  * closing, nothing is admitted and nothing refused is acknowledged, so the broker delivers it again after a restart.
@@ -44,6 +44,8 @@ public final class Spool implements CamelContextAware {
     private final AtomicLong dropped = new AtomicLong();
     private long messages;
     private long bytes;
+    private long queued;
+    private long queuedBytes;
     private long droppedSinceLog;
     private long lastDropLog;
     private volatile long batchOldest;
@@ -93,6 +95,8 @@ public final class Spool implements CamelContextAware {
             }
             messages++;
             bytes += size;
+            queued++;
+            queuedBytes += size;
         } finally {
             lock.unlock();
         }
@@ -109,9 +113,12 @@ public final class Spool implements CamelContextAware {
                        null, ByteBuffer.wrap(envelope), Record.EMPTY_HEADERS) > maxRequestSize;
     }
 
-    /** Room for one more envelope of this size; one envelope is always let into an empty spool. */
+    /**
+     * Room for one more envelope of this size in the queue; one envelope always goes into an empty queue. The batch
+     * being filled or written holds at most {@code KAFKA_MAX_BATCH_SIZE} more.
+     */
     private boolean full(long size) {
-        return messages >= maxMessages || messages > 0 && bytes + size > maxBytes;
+        return queued >= maxMessages || queued > 0 && queuedBytes + size > maxBytes;
     }
 
     /** Drops the oldest envelope still in the queue (not one in the batch being written). */
@@ -122,6 +129,8 @@ public final class Spool implements CamelContextAware {
             if (size != null) {
                 messages--;
                 bytes -= size;
+                queued--;
+                queuedBytes -= size;
                 dropped(1, "oldest");
                 return true;
             }
@@ -134,8 +143,9 @@ public final class Spool implements CamelContextAware {
         droppedSinceLog += count;
         long now = System.currentTimeMillis();
         if (now - lastDropLog >= DROP_LOG_MILLIS) {
-            LOG.warn("Spool full ({} messages, {} bytes; SPOOL_MAX_MESSAGES={}, SPOOL_MAX_BYTES={}): dropped the {} "
-                     + "{} message(s) since the last report, {} in all", messages, bytes, maxMessages, maxBytes, which,
+            LOG.warn("Spool full ({} messages, {} bytes waiting; SPOOL_MAX_MESSAGES={}, SPOOL_MAX_BYTES={}): dropped "
+                     + "the {} {} message(s) since the last report, {} in all", queued, queuedBytes, maxMessages,
+                    maxBytes, which,
                     droppedSinceLog, dropped.get());
             lastDropLog = now;
             droppedSinceLog = 0;
@@ -149,14 +159,32 @@ public final class Spool implements CamelContextAware {
 
     /** An envelope leaves the queue for the open batch. */
     public void take(Exchange exchange) {
-        if (batchOldest == 0 && exchange.getProperty(BYTES) != null) {
+        Long size = exchange.getProperty(BYTES, Long.class);
+        if (size == null) {
+            return; // the flush marker
+        }
+        if (batchOldest == 0) {
             batchOldest = exchange.getClock().getCreated();
+        }
+        lock.lock();
+        try {
+            queued--;
+            queuedBytes -= size;
+            room.signalAll();
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Kafka has acknowledged a batch (or its records were set aside): they leave the spool. */
     public void written(List<Exchange> records) {
-        batchOldest = 0;
+        long newest = 0;
+        for (Exchange record : records) {
+            newest = Math.max(newest, record.getClock().getCreated());
+        }
+        if (batchOldest <= newest) {
+            batchOldest = 0; // unless the next batch has begun already
+        }
         release(records);
     }
 

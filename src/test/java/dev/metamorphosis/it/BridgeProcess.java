@@ -21,12 +21,14 @@ public final class BridgeProcess implements AutoCloseable {
     private final Process process;
     private final Path out;
     private final Path err;
+    private final String healthPort;
     private int subscriptions;
 
-    private BridgeProcess(Process process, Path out, Path err) {
+    private BridgeProcess(Process process, Path out, Path err, String healthPort) {
         this.process = process;
         this.out = out;
         this.err = err;
+        this.healthPort = healthPort;
     }
 
     /** The jar failsafe built, or {@code target/metamorphosis.jar} when run from an IDE after a package. */
@@ -39,22 +41,35 @@ public final class BridgeProcess implements AutoCloseable {
         return Path.of("").toAbsolutePath();
     }
 
+    /** The container's entrypoint script, which starts the jar as the image does. */
+    public static Path entrypoint() {
+        return repo().resolve("src/main/docker/entrypoint.sh");
+    }
+
+    /**
+     * Starts the jar through the entrypoint script with only the environment given, plus {@code HEALTH_PORT} on a
+     * free port unless given.
+     */
     public static BridgeProcess start(Path workDir, Map<String, String> environment, String... args) {
         try {
             int run = RUNS.incrementAndGet();
             Path logs = Files.createDirectories(repo().resolve("target/bridge-runs"));
             Path out = logs.resolve("run-" + run + ".out");
             Path err = logs.resolve("run-" + run + ".err");
-            List<String> command = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m", "-jar",
-                    jar().toString()));
+            List<String> command = new ArrayList<>(List.of("sh", entrypoint().toString()));
             command.addAll(List.of(args));
             ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
                     .redirectOutput(out.toFile()).redirectError(err.toFile());
             builder.environment().clear();
             builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+            builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+            builder.environment().put("METAMORPHOSIS_JAR", jar().toString());
+            // many bridges run at once in the fault tests: a small heap each (a test may set its own)
+            builder.environment().put("JAVA_OPTS", "-Xmx384m");
+            // a free port, unless the test sets one: bridges of tests running at the same time must not share 8080
+            builder.environment().put("HEALTH_PORT", Integer.toString(Ports.free()));
             builder.environment().putAll(environment);
-            return new BridgeProcess(builder.start(), out, err);
+            return new BridgeProcess(builder.start(), out, err, builder.environment().get("HEALTH_PORT"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -77,7 +92,6 @@ public final class BridgeProcess implements AutoCloseable {
                 "KAFKA_RETRY_INTERVAL", "1",
                 "CONFIG_DIR", repo().toString()));
         env.put("DELIVERY", delivery);
-        env.put("HEALTH_PORT", Integer.toString(Ports.free()));
         return env;
     }
 
@@ -106,6 +120,11 @@ public final class BridgeProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /** The port of /healthz, /readyz and /metrics. */
+    public int healthPort() {
+        return Integer.parseInt(healthPort);
     }
 
     public boolean isAlive() {

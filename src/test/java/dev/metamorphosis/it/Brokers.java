@@ -30,10 +30,11 @@ public final class Brokers {
     }
 
     /**
-     * Points the bridge of a {@code @CamelMainTest} at the shared brokers: Camel reads these system properties
-     * before application.properties.
+     * Points the bridge of a {@code @CamelMainTest} at the shared brokers, and its HTTP server at a free port: Camel
+     * reads these system properties before application.properties.
      */
     public static void useShared() {
+        System.setProperty("health.port", Integer.toString(Ports.free()));
         System.setProperty("mqtt.broker", "127.0.0.1");
         System.setProperty("mqtt.port", Integer.toString(mqtt().port()));
         System.setProperty("mqtt.tls", "false");

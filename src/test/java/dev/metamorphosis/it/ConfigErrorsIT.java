@@ -48,6 +48,7 @@ class ConfigErrorsIT {
         "MQTT_TLS             | maybe",
         "MQTT_QOS             | 3",
         "LOG_LEVEL            | loud",
+        "LOG_FORMAT           | xml",
         "KAFKA_BATCH_SIZE     | 0",
         "KAFKA_MAX_BATCH_SIZE | many",
         "KAFKA_INTERVAL       | 1.5s",

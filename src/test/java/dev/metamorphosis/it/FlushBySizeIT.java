@@ -24,6 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
             "mqtt.topic=flush-size/#",
             "kafka.topic=flush-size-it",
             "kafka.batch.size=25",
+            // a backlog must not grow the batch beyond KAFKA_BATCH_SIZE here, however slow the machine
+            "kafka.max.batch.size=25",
             "delivery=buffered",
             "kafka.interval=3600"
         })

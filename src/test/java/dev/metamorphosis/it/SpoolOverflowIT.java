@@ -12,8 +12,8 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A spool of 100 messages and Kafka out of reach (connections refused by a proxy) while 600 messages arrive, in
- * buffered delivery: {@code block} holds MQTT back and loses nothing; {@code drop-oldest} keeps the newest;
+ * A spool of 100 messages (and a batch of 50) and Kafka out of reach (connections refused by a proxy) while 600
+ * messages arrive, in buffered delivery: {@code block} holds MQTT back and loses nothing; {@code drop-oldest} keeps the newest;
  * {@code drop-newest} keeps the oldest; drops are logged.
  */
 @Execution(ExecutionMode.CONCURRENT)
@@ -29,6 +29,8 @@ class SpoolOverflowIT {
                 Map<String, String> env = BridgeProcess.environment(Brokers.mqtt().port(), kafka.proxied(),
                         "overflow-" + policy, "buffered");
                 env.put("SPOOL_MAX_MESSAGES", "100");
+                env.put("KAFKA_BATCH_SIZE", "50");
+                env.put("KAFKA_MAX_BATCH_SIZE", "50");
                 env.put("SPOOL_OVERFLOW", policy);
                 bridges.put(policy, BridgeProcess.start(Files.createTempDirectory("overflow"), env));
                 traffic.put(policy, new Traffic("overflow-" + policy, 1));

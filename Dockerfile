@@ -1,0 +1,26 @@
+# Metamorphosis as a container: docker build -t metamorphosis .
+# Stage 1 builds the jar with the Maven wrapper (tests need brokers and run in CI, not here); stage 2 runs it on a JRE.
+
+FROM eclipse-temurin:17-jdk AS build
+WORKDIR /src
+COPY .mvn/ .mvn/
+COPY mvnw pom.xml ./
+# the dependencies in a layer of their own, fetched again only when pom.xml changes
+RUN ./mvnw -B -ntp -q dependency:go-offline
+COPY src/ src/
+RUN ./mvnw -B -ntp -q -DskipTests package
+
+FROM eclipse-temurin:17-jre
+RUN groupadd --system --gid 10001 metamorphosis \
+    && useradd --system --uid 10001 --gid metamorphosis --home-dir /app --no-create-home metamorphosis
+WORKDIR /app
+# layers from the one that changes least to the one that changes most: dependencies, the jar, routes and settings
+COPY --from=build /src/target/lib/ lib/
+COPY --from=build /src/target/metamorphosis.jar metamorphosis.jar
+COPY --chmod=755 src/main/docker/entrypoint.sh bin/metamorphosis
+COPY routes/ routes/
+COPY application.properties ./
+USER 10001:10001
+EXPOSE 8080
+# exec form: the script execs the JVM, which so receives SIGTERM and drains before it exits
+ENTRYPOINT ["/app/bin/metamorphosis"]

@@ -1,0 +1,152 @@
+package dev.metamorphosis;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The Kubernetes manifests parse, carry the routes and settings of the repository, and probe the right paths. */
+@SuppressWarnings("unchecked")
+class DeployTest {
+
+    static final Path KUBERNETES = Path.of("deploy/kubernetes");
+
+    @SuppressWarnings("unchecked")
+    static <T> T at(Object node, Object... path) {
+        Object here = node;
+        for (Object step : path) {
+            if (here == null) {
+                return null;
+            }
+            here = step instanceof Integer i ? ((List<Object>) here).get(i) : ((Map<String, Object>) here).get(step);
+        }
+        return (T) here;
+    }
+
+    static List<Object> load(Path file) throws IOException {
+        List<Object> documents = new ArrayList<>();
+        new Load(LoadSettings.builder().build()).loadAllFromString(Files.readString(file)).forEach(documents::add);
+        return documents;
+    }
+
+    @Test
+    void should_parse_every_manifest_and_name_only_files_that_exist() throws IOException {
+        try (Stream<Path> files = Files.walk(Path.of("deploy"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).toList()) {
+                assertThat(load(file)).as(file.toString()).isNotEmpty().doesNotContainNull();
+            }
+        }
+        Object kustomization = load(KUBERNETES.resolve("kustomization.yaml")).get(0);
+        List<String> named = new ArrayList<>(at(kustomization, "resources"));
+        List<Map<String, Object>> generators = at(kustomization, "configMapGenerator");
+        for (Map<String, Object> generator : generators) {
+            named.addAll((List<String>) generator.getOrDefault("files", List.of()));
+            named.addAll((List<String>) generator.getOrDefault("envs", List.of()));
+        }
+        assertThat(named).allSatisfy(f -> assertThat(KUBERNETES.resolve(f)).isRegularFile());
+    }
+
+    @Test
+    void should_carry_the_same_route_files_and_properties_as_the_repository_in_its_config_map() throws IOException {
+        Object kustomization = load(KUBERNETES.resolve("kustomization.yaml")).get(0);
+        Map<String, Object> config = ((List<Map<String, Object>>) at(kustomization, "configMapGenerator")).stream()
+                .filter(g -> g.get("name").equals("metamorphosis-config")).findFirst().orElseThrow();
+        TreeSet<String> expected = new TreeSet<>(List.of("application.properties"));
+        try (Stream<Path> routes = Files.list(Path.of("routes"))) {
+            routes.map(r -> r.getFileName().toString()).filter(n -> n.endsWith(".camel.yaml")).forEach(expected::add);
+        }
+        List<String> files = at(config, "files");
+        assertThat(new TreeSet<>(files.stream().map(f -> Path.of(f).getFileName().toString()).toList()))
+                .as("the config map's files; after changing routes/, run cp routes/*.camel.yaml application.properties "
+                        + "deploy/kubernetes/config/ and list new files in the kustomization")
+                .isEqualTo(expected);
+        for (String file : files) {
+            String name = Path.of(file).getFileName().toString();
+            Path original = name.equals("application.properties") ? Path.of(name) : Path.of("routes", name);
+            assertThat(KUBERNETES.resolve(file)).as("copy of " + original + "; cp it to deploy/kubernetes/config/")
+                    .hasSameTextualContentAs(original);
+        }
+    }
+
+    @Test
+    void should_build_with_kustomize_into_a_config_map_the_deployment_mounts() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")), "kubectl is not installed");
+        Process kubectl = new ProcessBuilder("kubectl", "kustomize", KUBERNETES.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String built = new String(kubectl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(kubectl.waitFor()).as("kubectl kustomize exit code").isZero();
+        List<Object> documents = new ArrayList<>();
+        new Load(LoadSettings.builder().build()).loadAllFromString(built).forEach(documents::add);
+        Object config = documents.stream().filter(d -> at(d, "kind").equals("ConfigMap")
+                && at(d, "metadata", "name").toString().startsWith("metamorphosis-config-")).findFirst().orElseThrow();
+        Map<String, String> data = at(config, "data");
+        assertThat(data.get("application.properties")).isEqualTo(Files.readString(Path.of("application.properties")));
+        try (Stream<Path> routes = Files.list(Path.of("routes"))) {
+            for (Path route : routes.toList()) {
+                assertThat(data.get(route.getFileName().toString())).as(route.toString())
+                        .isEqualTo(Files.readString(route));
+            }
+        }
+        Object deployment = documents.stream().filter(d -> at(d, "kind").equals("Deployment")).findFirst().orElseThrow();
+        assertThat((List<Map<String, Object>>) at(deployment, "spec", "template", "spec", "volumes"))
+                .anySatisfy(v -> assertThat((String) at(v, "configMap", "name"))
+                        .isEqualTo(at(config, "metadata", "name")));
+    }
+
+    @Test
+    void should_probe_healthz_and_readyz_on_health_port_and_wait_longer_than_the_drain() throws IOException {
+        Object deployment = load(KUBERNETES.resolve("deployment.yaml")).get(0);
+        Object pod = at(deployment, "spec", "template", "spec");
+        Object container = at(pod, "containers", 0);
+        assertThat((String) at(container, "livenessProbe", "httpGet", "path")).isEqualTo("/healthz");
+        assertThat((String) at(container, "startupProbe", "httpGet", "path")).isEqualTo("/healthz");
+        assertThat((String) at(container, "readinessProbe", "httpGet", "path")).isEqualTo("/readyz");
+        List<Map<String, Object>> env = at(container, "env");
+        assertThat(env).contains(Map.of("name", "CONFIG_DIR", "value", "/config"))
+                .contains(Map.of("name", "HEALTH_PORT", "value", at(container, "ports", 0, "containerPort").toString()));
+        assertThat((List<Map<String, Object>>) at(container, "volumeMounts"))
+                .anySatisfy(m -> assertThat(m).containsEntry("name", "config").containsEntry("mountPath", "/config"));
+        Properties properties = new Properties();
+        try (var in = Files.newBufferedReader(Path.of("application.properties"))) {
+            properties.load(in);
+        }
+        int drain = Integer.parseInt(properties.getProperty("shutdown.timeout"))
+                + Integer.parseInt(properties.getProperty("camel.main.shutdownTimeout"));
+        assertThat((Integer) at(pod, "terminationGracePeriodSeconds")).isGreaterThan(drain);
+        assertThat(load(KUBERNETES.resolve("pod-disruption-budget.yaml")).get(0)).extracting(d -> at(d, "kind"))
+                .isEqualTo("PodDisruptionBudget");
+    }
+
+    @Test
+    void should_set_only_known_settings_in_the_environment_file() throws IOException {
+        List<String> known = Settings.ALL.stream().map(Settings.Setting::env).toList();
+        for (String line : Files.readAllLines(KUBERNETES.resolve("bridge.env"))) {
+            if (!line.isBlank() && !line.startsWith("#")) {
+                assertThat(line.substring(0, line.indexOf('='))).as(line).isIn(known);
+            }
+        }
+    }
+
+    @Test
+    void should_build_an_image_that_runs_the_entrypoint_the_tests_run_as_a_user_that_is_not_root() throws IOException {
+        List<String> dockerfile = Files.readAllLines(Path.of("Dockerfile"));
+        assertThat(dockerfile).contains("COPY --chmod=755 src/main/docker/entrypoint.sh bin/metamorphosis",
+                "ENTRYPOINT [\"/app/bin/metamorphosis\"]", "USER 10001:10001",
+                "EXPOSE " + Settings.ALL.stream().filter(s -> s.env().equals("HEALTH_PORT")).findFirst().orElseThrow()
+                        .defaultValue());
+        assertThat(Path.of("src/main/docker/entrypoint.sh")).isExecutable().content().contains("exec ");
+    }
+}
