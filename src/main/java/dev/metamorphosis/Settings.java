@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
 
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.kafka.KafkaComponent;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Component;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -23,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * A setting {@code MQTT_BROKER} is the property {@code mqtt.broker} and the flag {@code -mqtt-broker}. As a
  * {@link CamelConfiguration} (named in {@code application.properties}) it checks the settings Camel sees, fills
  * in defaults and publishes the values the routes use but no user sets, under {@code derived.*}, and binds the MQTT
- * socket factory ({@code mqttSocketFactory}: TLS from the PEM files when {@code MQTT_TLS} is true).
+ * socket factory ({@code mqttSocketFactory}: TLS from the PEM files when {@code MQTT_TLS} is true), and sets the
+ * MQTT and Kafka credentials on their components.
  */
 public final class Settings implements CamelConfiguration {
 
@@ -131,6 +134,12 @@ public final class Settings implements CamelConfiguration {
         boolean tls = Boolean.parseBoolean(resolved.get("mqtt.tls"));
         context.getRegistry().bind("mqttSocketFactory",
                 tls ? new NoDelaySslSocketFactory(Tls.mqtt(resolved)) : new NoDelaySocketFactory());
+        // credentials go straight to the components: Camel logs placeholders as it resolves them, and its property
+        // binding resolves a value again (a password with "{{" in it) and puts the value in its error message
+        var mqtt = context.getComponent("paho-mqtt5", PahoMqtt5Component.class).getConfiguration();
+        mqtt.setUserName(resolved.get("mqtt.username"));
+        mqtt.setPassword(resolved.get("mqtt.password"));
+        context.getComponent("kafka", KafkaComponent.class).getConfiguration().setSaslJaasConfig(jaasConfig(resolved));
         if (tls && !Boolean.parseBoolean(resolved.get("mqtt.tls.verify.hostname"))) {
             LoggerFactory.getLogger("mqtt").warn("MQTT_TLS_VERIFY_HOSTNAME=false: the MQTT broker's certificate is "
                     + "not checked against the host name {}; any certificate the CA signed is taken", resolved.get("mqtt.broker"));
@@ -180,12 +189,17 @@ public final class Settings implements CamelConfiguration {
         String mechanism = values.get("kafka.sasl.mechanism");
         values.put(DERIVED + "kafka.security-protocol", (mechanism.isEmpty() ? "" : "SASL_")
                 + (Boolean.parseBoolean(values.get("kafka.tls")) ? "SSL" : "PLAINTEXT"));
-        values.put(DERIVED + "kafka.sasl-jaas-config", mechanism.isEmpty() ? ""
+        return values;
+    }
+
+    /** The Kafka SASL login ({@code sasl.jaas.config}) of the resolved settings; empty without SASL. */
+    static String jaasConfig(Map<String, String> values) {
+        String mechanism = values.get("kafka.sasl.mechanism");
+        return mechanism.isEmpty() ? ""
                 : (mechanism.equals("PLAIN") ? "org.apache.kafka.common.security.plain.PlainLoginModule"
                         : "org.apache.kafka.common.security.scram.ScramLoginModule")
                 + " required username=" + jaasQuote(values.get("kafka.username"))
-                + " password=" + jaasQuote(values.get("kafka.password")) + ";");
-        return values;
+                + " password=" + jaasQuote(values.get("kafka.password")) + ";";
     }
 
     /**

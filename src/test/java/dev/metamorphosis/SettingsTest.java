@@ -118,23 +118,25 @@ class SettingsTest {
     @Test
     void should_derive_the_kafka_security_protocol_from_tls_and_sasl() {
         Map<String, String> values = required();
-        assertThat(Settings.resolve(values::get)).containsEntry("derived.kafka.security-protocol", "PLAINTEXT")
-                .containsEntry("derived.kafka.sasl-jaas-config", "");
+        assertThat(Settings.resolve(values::get)).containsEntry("derived.kafka.security-protocol", "PLAINTEXT");
+        assertThat(Settings.jaasConfig(Settings.resolve(values::get))).isEmpty();
         values.put("kafka.tls", "TRUE");
         assertThat(Settings.resolve(values::get)).containsEntry("derived.kafka.security-protocol", "SSL");
         values.put("kafka.sasl.mechanism", "plain");
         values.put("kafka.username", "bridge");
         values.put("kafka.password", "s3cret");
         assertThat(Settings.resolve(values::get)).containsEntry("kafka.sasl.mechanism", "PLAIN")
-                .containsEntry("derived.kafka.security-protocol", "SASL_SSL")
-                .containsEntry("derived.kafka.sasl-jaas-config", "org.apache.kafka.common.security.plain.PlainLoginModule"
-                        + " required username=\"bridge\" password=\"s3cret\";");
+                .containsEntry("derived.kafka.security-protocol", "SASL_SSL");
+        assertThat(Settings.jaasConfig(Settings.resolve(values::get))).isEqualTo(
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"bridge\" "
+                        + "password=\"s3cret\";");
         values.put("kafka.tls", "false");
         values.put("kafka.sasl.mechanism", "Scram-Sha-512");
         assertThat(Settings.resolve(values::get)).containsEntry("kafka.sasl.mechanism", "SCRAM-SHA-512")
-                .containsEntry("derived.kafka.security-protocol", "SASL_PLAINTEXT")
-                .containsEntry("derived.kafka.sasl-jaas-config", "org.apache.kafka.common.security.scram.ScramLoginModule"
-                        + " required username=\"bridge\" password=\"s3cret\";");
+                .containsEntry("derived.kafka.security-protocol", "SASL_PLAINTEXT");
+        assertThat(Settings.jaasConfig(Settings.resolve(values::get))).isEqualTo(
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"bridge\" "
+                        + "password=\"s3cret\";");
     }
 
     @Test

@@ -45,6 +45,8 @@ class SecretsIT {
         assertThat(output.lines().count()).as("lines of output").isGreaterThan(500);
 
         List<String> secrets = new ArrayList<>();
+        secrets.add(SecureBrokers.MQTT_SECRET); // in whatever quoting or escaping
+        secrets.add(SecureBrokers.KAFKA_SECRET);
         for (String password : List.of(SecureBrokers.MQTT_PASSWORD, SecureBrokers.KAFKA_PASSWORD)) {
             secrets.add(password);
             secrets.add(Arrays.toString(password.getBytes(StandardCharsets.UTF_8))); // as Paho prints a CONNECT

@@ -28,9 +28,12 @@ public final class SecureBrokers {
 
     /** User name the MQTT and Kafka brokers know. */
     public static final String USER = "bridge";
-    /** Passwords, new on every run so a test can look for them in logs. */
-    public static final String MQTT_PASSWORD = "mqtt-secret-" + UUID.randomUUID();
-    public static final String KAFKA_PASSWORD = "kafka-secret-" + UUID.randomUUID();
+    /** Random parts of the passwords, new on every run so a test can look for them in logs. */
+    public static final String MQTT_SECRET = UUID.randomUUID().toString();
+    public static final String KAFKA_SECRET = UUID.randomUUID().toString();
+    /** Passwords with the characters that quoting, placeholders and shells get wrong. */
+    public static final String MQTT_PASSWORD = "mqtt {{pw}} \"q\" \\ $x; " + MQTT_SECRET;
+    public static final String KAFKA_PASSWORD = "kafka {{pw}} \"q\" \\ $x; " + KAFKA_SECRET;
 
     private static Certs certs;
     private static Certs.Identity server;
@@ -149,7 +152,8 @@ public final class SecureBrokers {
                 String prefix = "listener.name." + sasl.toLowerCase() + ".";
                 extra.put(prefix + "sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512");
                 extra.put(prefix + "plain.sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule "
-                        + "required user_" + USER + "=\"" + KAFKA_PASSWORD + "\";");
+                        + "required user_" + USER + "=\"" + KAFKA_PASSWORD.replace("\\", "\\\\").replace("\"", "\\\"")
+                        + "\";");
                 for (String scram : new String[] {"scram-sha-256", "scram-sha-512"}) {
                     extra.put(prefix + scram + ".sasl.jaas.config",
                             "org.apache.kafka.common.security.scram.ScramLoginModule required;");
