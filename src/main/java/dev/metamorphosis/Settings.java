@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
  * <p>
  * A setting {@code MQTT_BROKER} is the property {@code mqtt.broker} and the flag {@code -mqtt-broker}. As a
  * {@link CamelConfiguration} (named in {@code application.properties}) it checks the settings Camel sees, fills
- * in defaults and publishes the values the routes use but no user sets, under {@code derived.*}, and binds the MQTT
- * socket factory ({@code mqttSocketFactory}: TLS from the PEM files when {@code MQTT_TLS} is true), and sets the
- * MQTT and Kafka credentials on their components.
+ * in defaults and publishes the values the routes use but no user sets, under {@code derived.*}. It also binds the
+ * MQTT socket factory ({@code mqttSocketFactory}, with TLS from the PEM files when {@code MQTT_TLS} is true) and sets
+ * the MQTT and Kafka credentials on their components.
  */
 public final class Settings implements CamelConfiguration {
 
@@ -71,7 +71,8 @@ public final class Settings implements CamelConfiguration {
             new Setting("MQTT_TLS", "true", bool(), "true: ssl://, false: tcp://"),
             new Setting("ROOT_CA", "", any(),
                     "PEM file of the CA that signs the MQTT broker's certificate; empty: the JVM's trust store"),
-            new Setting("MQTT_CLIENT_CERT", "", any(), "PEM file of the MQTT client certificate (with MQTT_CLIENT_KEY)"),
+            new Setting("MQTT_CLIENT_CERT", "", any(),
+                    "PEM file of the MQTT client certificate (with MQTT_CLIENT_KEY)"),
             new Setting("MQTT_CLIENT_KEY", "", any(), "PEM file of the MQTT client key: PKCS#8, PKCS#1 RSA or EC"),
             new Setting("MQTT_TLS_VERIFY_HOSTNAME", "true", bool(),
                     "false: accept an MQTT broker certificate made out to another host (warned at start-up)"),
@@ -86,7 +87,8 @@ public final class Settings implements CamelConfiguration {
             new Setting("KAFKA_TLS", "false", bool(), "true: TLS to Kafka"),
             new Setting("KAFKA_ROOT_CA", "", any(),
                     "PEM file of the CA that signs the Kafka brokers' certificates; empty: the JVM's trust store"),
-            new Setting("KAFKA_CLIENT_CERT", "", any(), "PEM file of the Kafka client certificate (with KAFKA_CLIENT_KEY)"),
+            new Setting("KAFKA_CLIENT_CERT", "", any(),
+                    "PEM file of the Kafka client certificate (with KAFKA_CLIENT_KEY)"),
             new Setting("KAFKA_CLIENT_KEY", "", any(), "PEM file of the Kafka client key: PKCS#8, PKCS#1 RSA or EC"),
             new Setting("KAFKA_SASL_MECHANISM", "", oneOf("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
                     "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty: no SASL"),
@@ -142,7 +144,8 @@ public final class Settings implements CamelConfiguration {
         context.getComponent("kafka", KafkaComponent.class).getConfiguration().setSaslJaasConfig(jaasConfig(resolved));
         if (tls && !Boolean.parseBoolean(resolved.get("mqtt.tls.verify.hostname"))) {
             LoggerFactory.getLogger("mqtt").warn("MQTT_TLS_VERIFY_HOSTNAME=false: the MQTT broker's certificate is "
-                    + "not checked against the host name {}; any certificate the CA signed is taken", resolved.get("mqtt.broker"));
+                    + "not checked against the host name {}; any certificate the CA signed is taken",
+                    resolved.get("mqtt.broker"));
         }
     }
 

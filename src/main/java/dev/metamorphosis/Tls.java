@@ -98,7 +98,8 @@ public final class Tls {
             if (cert.isSet()) {
                 List<X509Certificate> chain = certificates(cert);
                 PrivateKey privateKey = privateKey(key, cert, chain.get(0));
-                char[] password = UUID.randomUUID().toString().toCharArray(); // guards nothing: the store stays in memory
+                // the store never leaves memory, so its password guards nothing
+                char[] password = UUID.randomUUID().toString().toCharArray();
                 KeyStore store = KeyStore.getInstance("PKCS12");
                 store.load(null, null);
                 store.setKeyEntry("client", privateKey, password, chain.toArray(new X509Certificate[0]));
@@ -149,12 +150,14 @@ public final class Tls {
         List<Block> keys = blocks(file).stream().filter(b -> b.type().endsWith("PRIVATE KEY")).toList();
         if (keys.size() != 1) {
             throw file.invalid(keys.isEmpty()
-                    ? "the file holds no PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY)"
+                    ? "the file holds no PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or "
+                            + "EC PRIVATE KEY)"
                     : "the file holds " + keys.size() + " private keys, expected one");
         }
         Block block = keys.get(0);
         if (block.type().equals("ENCRYPTED PRIVATE KEY") || block.body().contains("Proc-Type:")) {
-            throw file.invalid("the key is encrypted; give it unencrypted (openssl pkey -in encrypted.pem -out key.pem)");
+            throw file.invalid("the key is encrypted; give it unencrypted "
+                    + "(openssl pkey -in encrypted.pem -out key.pem)");
         }
         byte[] pkcs8;
         try {

@@ -162,6 +162,7 @@ class SettingsTest {
                         + "SCRAM-SHA-512");
         Map<String, String> mqtt = required();
         mqtt.put("mqtt.password", "pw-not-shown");
-        assertThatThrownBy(() -> Settings.resolve(mqtt::get)).hasMessage("MQTT_PASSWORD is set but MQTT_USERNAME is not");
+        assertThatThrownBy(() -> Settings.resolve(mqtt::get))
+                .hasMessage("MQTT_PASSWORD is set but MQTT_USERNAME is not");
     }
 }

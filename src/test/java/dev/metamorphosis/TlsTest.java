@@ -76,7 +76,7 @@ class TlsTest {
         Identity id = certs.issue("client-bare-ec", "EC", KeyForm.PKCS8);
         Path bare = dir.resolve("bare-ec.key");
         try (var out = Files.newBufferedWriter(bare); var pem = new JcaPEMWriter(out)) {
-            pem.writeObject(id.keys().getPrivate()); // SEC1 with neither curve nor public key, as BouncyCastle writes it
+            pem.writeObject(id.keys().getPrivate()); // SEC1 without curve or public key, as BouncyCastle writes it
         }
         assertThat(Files.readString(bare)).startsWith("-----BEGIN EC PRIVATE KEY-----");
         assertThat(secret(read(id, bare))).isEqualTo(secret(id.keys().getPrivate()));

@@ -104,7 +104,7 @@ public final class SecureBrokers {
         return MQTT_PORTS.get(listener);
     }
 
-    /** Clients without a user name pass (the tests' publishers); with one, it must be {@link #USER} and its password. */
+    /** Clients without a user name pass (the tests' publishers); with one, it must be {@link #USER} and password. */
     private static EmbeddedExtension passwordCheck() {
         SimpleAuthenticator check = (input, output) -> {
             var connect = input.getConnectPacket();

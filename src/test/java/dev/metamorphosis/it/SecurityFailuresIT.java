@@ -26,7 +26,8 @@ class SecurityFailuresIT {
         String otherCa = Certs.create("other-ca").ca().toString();
         return Stream.of(
                 Arguments.of("a CA that did not sign the broker's certificate", Map.of("KAFKA_BROKER",
-                        SecureBrokers.kafka("TLS"), "KAFKA_ROOT_CA", otherCa), "unable to find valid certification path"),
+                        SecureBrokers.kafka("TLS"), "KAFKA_ROOT_CA", otherCa),
+                        "unable to find valid certification path"),
                 Arguments.of("an expired broker certificate", Map.of("KAFKA_BROKER",
                         SecureBrokers.kafka("EXPIRED"), "KAFKA_ROOT_CA", root), "CertificateExpiredException"),
                 Arguments.of("a broker certificate for another host", Map.of("KAFKA_BROKER",
