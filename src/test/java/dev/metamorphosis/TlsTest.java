@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.EdECPrivateKey;
 import java.security.interfaces.RSAPrivateKey;
 import java.util.Base64;
 import java.util.List;
@@ -45,17 +46,21 @@ class TlsTest {
     }
 
     private static BigInteger secret(PrivateKey key) {
+        if (key instanceof EdECPrivateKey ed) {
+            return new BigInteger(1, ed.getBytes().orElseThrow());
+        }
         return key instanceof RSAPrivateKey rsa ? rsa.getPrivateExponent() : ((ECPrivateKey) key).getS();
     }
 
     @ParameterizedTest(name = "{0} key as {1}")
-    @CsvSource({"RSA, PKCS8, PRIVATE KEY", "RSA, TRADITIONAL, RSA PRIVATE KEY", "EC, PKCS8, PRIVATE KEY",
-        "EC, TRADITIONAL, EC PRIVATE KEY"})
-    void should_read_the_key_in_each_pem_form(String type, KeyForm form, String pemType) throws IOException {
+    @CsvSource({"RSA, PKCS8, PRIVATE KEY, RSA", "RSA, TRADITIONAL, RSA PRIVATE KEY, RSA",
+        "EC, PKCS8, PRIVATE KEY, EC", "EC, TRADITIONAL, EC PRIVATE KEY, EC", "Ed25519, PKCS8, PRIVATE KEY, EdDSA"})
+    void should_read_the_key_in_each_pem_form(String type, KeyForm form, String pemType, String algorithm)
+            throws IOException {
         Identity id = certs.issue("client-" + type + "-" + form, type, form);
         assertThat(Files.readString(id.key())).startsWith("-----BEGIN " + pemType + "-----");
         PrivateKey key = read(id, id.key());
-        assertThat(key.getAlgorithm()).isEqualTo(type);
+        assertThat(key.getAlgorithm()).isEqualTo(algorithm);
         assertThat(secret(key)).isEqualTo(secret(id.keys().getPrivate()));
         assertThat(Tls.context(pem("ROOT_CA", certs.ca()), pem("MQTT_CLIENT_CERT", id.cert()),
                 pem("MQTT_CLIENT_KEY", id.key()))).isNotNull();

@@ -197,7 +197,7 @@ public final class Certs {
         KeyPairGenerator generator = KeyPairGenerator.getInstance(type);
         if (type.equals("EC")) {
             generator.initialize(new ECGenParameterSpec("secp256r1"));
-        } else {
+        } else if (type.equals("RSA")) {
             generator.initialize(2048);
         }
         return generator.generateKeyPair();

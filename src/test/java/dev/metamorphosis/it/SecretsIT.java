@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.security.PrivateKey;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.RSAPrivateKey;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -38,7 +39,7 @@ class SecretsIT {
         try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory(name), env)) {
             SecureBridgeIT.assertBridges(bridge, name);
             bridge.terminate();
-            bridge.exitCode(java.time.Duration.ofSeconds(60));
+            bridge.exitCode(Duration.ofSeconds(60));
             output = bridge.stdout() + bridge.stderr();
         }
         assertThat(output).as("trace output").contains("TRACE").contains("Subscribed to MQTT topic filter");

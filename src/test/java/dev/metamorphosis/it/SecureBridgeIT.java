@@ -77,7 +77,7 @@ class SecureBridgeIT {
     }
 
     /** The test CA in the JVM's trust store, as a user adds a CA with -Djavax.net.ssl.trustStore. */
-    static String jvmTrustStore() {
+    private static String jvmTrustStore() {
         return "-Djavax.net.ssl.trustStore=" + SecureBrokers.certs().trustStore()
                 + " -Djavax.net.ssl.trustStorePassword=" + Certs.STORE_PASSWORD
                 + " -Djavax.net.ssl.trustStoreType=PKCS12";
