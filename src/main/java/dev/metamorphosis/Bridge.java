@@ -20,6 +20,7 @@ import org.apache.camel.spi.OnCamelContextStopping;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.logging.log4j.LogManager;
@@ -172,10 +173,13 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         var kafkaConfiguration = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
         Properties client = kafkaConfiguration.createProducerProperties();
         client.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaConfiguration.getBrokers());
+        // all but the producer's own settings: the admin client keeps the connection, TLS and SASL ones, and the
+        // keys the SSL engine factory reads (kafka.root.ca, ...)
         Properties admin = new Properties();
         Set<String> known = AdminClientConfig.configNames();
+        Set<String> producerOnly = ProducerConfig.configNames();
         client.forEach((k, v) -> {
-            if (known.contains(k.toString())) {
+            if (known.contains(k.toString()) || !producerOnly.contains(k.toString())) {
                 admin.put(k, v);
             }
         });

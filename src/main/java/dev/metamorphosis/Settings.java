@@ -15,13 +15,18 @@ import java.util.regex.Pattern;
 
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.kafka.KafkaComponent;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Component;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every setting of the bridge, by the Go version's environment variable, with its default and its check.
  * <p>
  * A setting {@code MQTT_BROKER} is the property {@code mqtt.broker} and the flag {@code -mqtt-broker}. As a
  * {@link CamelConfiguration} (named in {@code application.properties}) it checks the settings Camel sees, fills
- * in defaults and publishes the values the routes use but no user sets, under {@code derived.*}.
+ * in defaults and publishes the values the routes use but no user sets, under {@code derived.*}. It also binds the
+ * MQTT socket factory ({@code mqttSocketFactory}, with TLS from the PEM files when {@code MQTT_TLS} is true) and sets
+ * the MQTT and Kafka credentials on their components.
  */
 public final class Settings implements CamelConfiguration {
 
@@ -66,15 +71,31 @@ public final class Settings implements CamelConfiguration {
             new Setting("MQTT_BROKER", null, host(), "MQTT broker host name"),
             new Setting("MQTT_PORT", "8883", port(), "MQTT broker port"),
             new Setting("MQTT_TLS", "true", bool(), "true: ssl://, false: tcp://"),
-            new Setting("ROOT_CA", "", any(), "PEM file of the CA that signs the MQTT broker's certificate"),
-            new Setting("MQTT_CLIENT_CERT", "", any(), "PEM file of the MQTT client certificate"),
-            new Setting("MQTT_CLIENT_KEY", "", any(), "PEM file of the MQTT client key"),
+            new Setting("ROOT_CA", "", any(),
+                    "PEM file of the CA that signs the MQTT broker's certificate; empty: the JVM's trust store"),
+            new Setting("MQTT_CLIENT_CERT", "", any(),
+                    "PEM file of the MQTT client certificate (with MQTT_CLIENT_KEY)"),
+            new Setting("MQTT_CLIENT_KEY", "", any(), "PEM file of the MQTT client key: PKCS#8, PKCS#1 RSA or EC"),
+            new Setting("MQTT_TLS_VERIFY_HOSTNAME", "true", bool(),
+                    "false: accept an MQTT broker certificate made out to another host (warned at start-up)"),
+            new Setting("MQTT_USERNAME", "", any(), "MQTT user name; empty: none"),
+            new Setting("MQTT_PASSWORD", "", any(), "MQTT password (with MQTT_USERNAME)"),
             new Setting("MQTT_TOPIC", null, filters(), "comma-separated MQTT topic filters"),
             new Setting("MQTT_CLIENT_ID", "", any(),
                     "MQTT client id; empty: the short host name; %h is replaced by the short host name"),
             new Setting("MQTT_QOS", "1", oneOf("0", "1", "2"), "QoS of the subscriptions: 0, 1 or 2"),
             new Setting("KAFKA_BROKER", null, hosts(), "Kafka host, or comma-separated host[:port] list"),
             new Setting("KAFKA_PORT", "9092", port(), "Kafka port for hosts given without one"),
+            new Setting("KAFKA_TLS", "false", bool(), "true: TLS to Kafka"),
+            new Setting("KAFKA_ROOT_CA", "", any(),
+                    "PEM file of the CA that signs the Kafka brokers' certificates; empty: the JVM's trust store"),
+            new Setting("KAFKA_CLIENT_CERT", "", any(),
+                    "PEM file of the Kafka client certificate (with KAFKA_CLIENT_KEY)"),
+            new Setting("KAFKA_CLIENT_KEY", "", any(), "PEM file of the Kafka client key: PKCS#8, PKCS#1 RSA or EC"),
+            new Setting("KAFKA_SASL_MECHANISM", "", oneOf("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
+                    "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty: no SASL"),
+            new Setting("KAFKA_USERNAME", "", any(), "Kafka SASL user name"),
+            new Setting("KAFKA_PASSWORD", "", any(), "Kafka SASL password"),
             new Setting("KAFKA_TOPIC", null, kafkaTopic(false), "Kafka topic the envelopes are written to"),
             new Setting("KAFKA_BATCH_SIZE", "1000", atLeast(1), "envelopes per batch: a full batch is written at once"),
             new Setting("KAFKA_MAX_BATCH_SIZE", "8000", atLeast(1), "largest batch when writing a backlog"),
@@ -113,6 +134,21 @@ public final class Settings implements CamelConfiguration {
         }
         overrides.putAll(resolved);
         properties.setOverrideProperties(overrides);
+
+        boolean tls = Boolean.parseBoolean(resolved.get("mqtt.tls"));
+        context.getRegistry().bind("mqttSocketFactory",
+                tls ? new NoDelaySslSocketFactory(Tls.mqtt(resolved)) : new NoDelaySocketFactory());
+        // credentials go straight to the components: Camel logs placeholders as it resolves them, and its property
+        // binding resolves a value again (a password with "{{" in it) and puts the value in its error message
+        var mqtt = context.getComponent("paho-mqtt5", PahoMqtt5Component.class).getConfiguration();
+        mqtt.setUserName(resolved.get("mqtt.username"));
+        mqtt.setPassword(resolved.get("mqtt.password"));
+        context.getComponent("kafka", KafkaComponent.class).getConfiguration().setSaslJaasConfig(jaasConfig(resolved));
+        if (tls && !Boolean.parseBoolean(resolved.get("mqtt.tls.verify.hostname"))) {
+            LoggerFactory.getLogger("mqtt").warn("MQTT_TLS_VERIFY_HOSTNAME=false: the MQTT broker's certificate is "
+                    + "not checked against the host name {}; any certificate the CA signed is taken",
+                    resolved.get("mqtt.broker"));
+        }
     }
 
     /**
@@ -142,10 +178,7 @@ public final class Settings implements CamelConfiguration {
             throw new Invalid("SPOOL_OVERFLOW=" + values.get("spool.overflow") + " drops messages, which "
                     + "DELIVERY=at-least-once never does: use SPOOL_OVERFLOW=block or DELIVERY=buffered");
         }
-        if (Boolean.parseBoolean(values.get("mqtt.tls"))) {
-            throw new Invalid("MQTT_TLS=true needs TLS support, which this version does not have yet; "
-                    + "set MQTT_TLS=false to connect with tcp://");
-        }
+        security(values);
         String host = shortHostName();
         String broker = values.get("mqtt.broker");
         values.put(DERIVED + "mqtt.url", (Boolean.parseBoolean(values.get("mqtt.tls")) ? "ssl" : "tcp") + "://"
@@ -158,7 +191,59 @@ public final class Settings implements CamelConfiguration {
             brokers.add(hasPort(b) ? b : b + ":" + values.get("kafka.port"));
         }
         values.put(DERIVED + "kafka.brokers", String.join(",", brokers));
+        String mechanism = values.get("kafka.sasl.mechanism");
+        values.put(DERIVED + "kafka.security-protocol", (mechanism.isEmpty() ? "" : "SASL_")
+                + (Boolean.parseBoolean(values.get("kafka.tls")) ? "SSL" : "PLAINTEXT"));
         return values;
+    }
+
+    /** The Kafka SASL login ({@code sasl.jaas.config}) of the resolved settings; empty without SASL. */
+    static String jaasConfig(Map<String, String> values) {
+        String mechanism = values.get("kafka.sasl.mechanism");
+        return mechanism.isEmpty() ? ""
+                : (mechanism.equals("PLAIN") ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+                        : "org.apache.kafka.common.security.scram.ScramLoginModule")
+                + " required username=" + jaasQuote(values.get("kafka.username"))
+                + " password=" + jaasQuote(values.get("kafka.password")) + ";";
+    }
+
+    /**
+     * The TLS files (read and checked now, so a bad one stops start-up naming it) and the credentials, which come in
+     * pairs. Messages name settings, never a password.
+     */
+    private static void security(Map<String, String> values) {
+        if (Boolean.parseBoolean(values.get("mqtt.tls"))) {
+            Tls.mqtt(values);
+        }
+        if (!values.get("mqtt.password").isEmpty() && values.get("mqtt.username").isEmpty()) {
+            throw new Invalid("MQTT_PASSWORD is set but MQTT_USERNAME is not");
+        }
+        if (Boolean.parseBoolean(values.get("kafka.tls"))) {
+            Tls.kafka(values);
+        } else {
+            for (String file : List.of("KAFKA_ROOT_CA", "KAFKA_CLIENT_CERT", "KAFKA_CLIENT_KEY")) {
+                if (!values.get(file.toLowerCase(Locale.ROOT).replace('_', '.')).isEmpty()) {
+                    throw new Invalid(file + " is set but KAFKA_TLS is not true; set KAFKA_TLS=true to use it");
+                }
+            }
+        }
+        boolean sasl = !values.get("kafka.sasl.mechanism").isEmpty();
+        for (String credential : List.of("KAFKA_USERNAME", "KAFKA_PASSWORD")) {
+            boolean set = !values.get(credential.toLowerCase(Locale.ROOT).replace('_', '.')).isEmpty();
+            if (sasl && !set) {
+                throw new Invalid(credential + " is required when KAFKA_SASL_MECHANISM is set");
+            }
+            if (!sasl && set) {
+                throw new Invalid(credential + " is set but KAFKA_SASL_MECHANISM is not; set it to PLAIN, "
+                        + "SCRAM-SHA-256 or SCRAM-SHA-512");
+            }
+        }
+    }
+
+    /** A JAAS option value: in double quotes, with backslash, quote and line breaks escaped. */
+    static String jaasQuote(String value) {
+        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
+                .replace("\r", "\\r") + "\"";
     }
 
     /** The host name up to its first dot, as the Go version takes it for the client id. */
@@ -197,9 +282,8 @@ public final class Settings implements CamelConfiguration {
 
     private static Check oneOf(String... allowed) {
         return v -> {
-            String lower = v.strip().toLowerCase(Locale.ROOT);
             for (String a : allowed) {
-                if (a.equals(lower)) {
+                if (a.equalsIgnoreCase(v.strip())) {
                     return a;
                 }
             }

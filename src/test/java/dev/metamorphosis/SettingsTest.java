@@ -86,4 +86,83 @@ class SettingsTest {
         assertThat(s.key()).isEqualTo("kafka.max.batch.size");
         assertThat(s.flag()).isEqualTo("-kafka-max-batch-size");
     }
+
+    @Test
+    void should_connect_with_ssl_by_default_trusting_the_jvm_trust_store() {
+        Map<String, String> values = required();
+        values.remove("mqtt.tls");
+        Map<String, String> resolved = Settings.resolve(values::get);
+        assertThat(resolved).containsEntry("mqtt.tls", "true").containsEntry("mqtt.tls.verify.hostname", "true")
+                .containsEntry("derived.mqtt.url", "ssl://mqtt.example.com:8883");
+    }
+
+    @Test
+    void should_check_the_tls_files_at_start_up_naming_setting_and_file() {
+        Map<String, String> values = required();
+        values.put("mqtt.tls", "true");
+        values.put("root.ca", "/no/such/ca.pem");
+        assertThatThrownBy(() -> Settings.resolve(values::get)).isInstanceOf(Settings.Invalid.class)
+                .hasMessage("ROOT_CA=\"/no/such/ca.pem\" is not valid: the file does not exist");
+        values.put("mqtt.tls", "false"); // as the Go version: the files do not matter without TLS
+        Settings.resolve(values::get);
+        values.put("kafka.tls", "true");
+        values.put("kafka.client.key", "/no/such/key.pem");
+        assertThatThrownBy(() -> Settings.resolve(values::get))
+                .hasMessage("KAFKA_CLIENT_KEY is set but KAFKA_CLIENT_CERT is not: a client certificate needs its "
+                        + "key, and a key its certificate");
+        values.put("kafka.tls", "false");
+        assertThatThrownBy(() -> Settings.resolve(values::get))
+                .hasMessage("KAFKA_CLIENT_KEY is set but KAFKA_TLS is not true; set KAFKA_TLS=true to use it");
+    }
+
+    @Test
+    void should_derive_the_kafka_security_protocol_from_tls_and_sasl() {
+        Map<String, String> values = required();
+        assertThat(Settings.resolve(values::get)).containsEntry("derived.kafka.security-protocol", "PLAINTEXT");
+        assertThat(Settings.jaasConfig(Settings.resolve(values::get))).isEmpty();
+        values.put("kafka.tls", "TRUE");
+        assertThat(Settings.resolve(values::get)).containsEntry("derived.kafka.security-protocol", "SSL");
+        values.put("kafka.sasl.mechanism", "plain");
+        values.put("kafka.username", "bridge");
+        values.put("kafka.password", "s3cret");
+        assertThat(Settings.resolve(values::get)).containsEntry("kafka.sasl.mechanism", "PLAIN")
+                .containsEntry("derived.kafka.security-protocol", "SASL_SSL");
+        assertThat(Settings.jaasConfig(Settings.resolve(values::get))).isEqualTo(
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"bridge\" "
+                        + "password=\"s3cret\";");
+        values.put("kafka.tls", "false");
+        values.put("kafka.sasl.mechanism", "Scram-Sha-512");
+        assertThat(Settings.resolve(values::get)).containsEntry("kafka.sasl.mechanism", "SCRAM-SHA-512")
+                .containsEntry("derived.kafka.security-protocol", "SASL_PLAINTEXT");
+        assertThat(Settings.jaasConfig(Settings.resolve(values::get))).isEqualTo(
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"bridge\" "
+                        + "password=\"s3cret\";");
+    }
+
+    @Test
+    void should_quote_credentials_for_the_jaas_login_so_any_character_passes() {
+        assertThat(Settings.jaasQuote("a\"b\\c d;e\nf")).isEqualTo("\"a\\\"b\\\\c d;e\\nf\"");
+    }
+
+    @Test
+    void should_want_credentials_in_pairs_without_showing_the_password() {
+        Map<String, String> values = required();
+        values.put("kafka.sasl.mechanism", "SCRAM-SHA-256");
+        values.put("kafka.password", "pw-not-shown");
+        assertThatThrownBy(() -> Settings.resolve(values::get))
+                .hasMessage("KAFKA_USERNAME is required when KAFKA_SASL_MECHANISM is set");
+        values.put("kafka.sasl.mechanism", "");
+        values.put("kafka.username", "bridge");
+        assertThatThrownBy(() -> Settings.resolve(values::get))
+                .hasMessage("KAFKA_USERNAME is set but KAFKA_SASL_MECHANISM is not; set it to PLAIN, SCRAM-SHA-256 "
+                        + "or SCRAM-SHA-512");
+        values.put("kafka.sasl.mechanism", "GSSAPI");
+        assertThatThrownBy(() -> Settings.resolve(values::get))
+                .hasMessage("KAFKA_SASL_MECHANISM=\"GSSAPI\" is not valid: expected one of PLAIN, SCRAM-SHA-256, "
+                        + "SCRAM-SHA-512");
+        Map<String, String> mqtt = required();
+        mqtt.put("mqtt.password", "pw-not-shown");
+        assertThatThrownBy(() -> Settings.resolve(mqtt::get))
+                .hasMessage("MQTT_PASSWORD is set but MQTT_USERNAME is not");
+    }
 }

@@ -59,6 +59,7 @@ class ConfigErrorsIT {
         "MQTT_TOPIC           | a/#/b",
         "KAFKA_BROKER         | host:port",
         "KAFKA_TOPIC_PARTITIONS | 0",
+        "KAFKA_SASL_MECHANISM | GSSAPI",
     })
     void should_exit_1_naming_the_setting_that_is_missing_or_does_not_parse(String setting, String value)
             throws IOException {
@@ -74,12 +75,30 @@ class ConfigErrorsIT {
     }
 
     @Test
-    void should_exit_1_saying_what_is_missing_when_mqtt_tls_is_on() throws IOException {
+    void should_exit_1_naming_the_setting_and_file_of_a_bad_tls_file() throws IOException {
+        Certs certs = Certs.create("config-errors");
+        Certs.Identity client = certs.issue("client", "RSA", Certs.KeyForm.TRADITIONAL);
+        Certs.Identity other = certs.issue("other", "EC", Certs.KeyForm.TRADITIONAL);
+        Path missing = certs.dir().resolve("missing.pem");
         Map<String, String> env = valid();
         env.remove("MQTT_TLS"); // the Go version's default: true
+        env.put("ROOT_CA", missing.toString());
         try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("config-errors"), env)) {
-            assertStopsNaming(bridge, "MQTT_TLS");
-            assertThat(bridge.stderr()).contains("MQTT_TLS=false");
+            assertStopsNaming(bridge, "ROOT_CA=\"" + missing + "\" is not valid: the file does not exist");
+        }
+        env.put("ROOT_CA", certs.ca().toString());
+        env.put("MQTT_CLIENT_CERT", client.cert().toString());
+        env.put("MQTT_CLIENT_KEY", other.key().toString());
+        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("config-errors"), env)) {
+            assertStopsNaming(bridge, "MQTT_CLIENT_KEY=\"" + other.key() + "\" is not valid: it is not the key of "
+                    + "the certificate in MQTT_CLIENT_CERT=\"" + client.cert() + "\"");
+        }
+        env.put("MQTT_CLIENT_KEY", client.key().toString());
+        env.put("KAFKA_TLS", "true");
+        env.put("KAFKA_ROOT_CA", client.key().toString());
+        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("config-errors"), env)) {
+            assertStopsNaming(bridge, "KAFKA_ROOT_CA=\"" + client.key() + "\" is not valid: the file holds no PEM "
+                    + "certificate");
         }
     }
 

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -13,6 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
 
 import static org.awaitility.Awaitility.await;
@@ -27,20 +31,33 @@ public final class KafkaBroker implements AutoCloseable {
     private final int port;
     private final int controllerPort;
     private final Map<String, String> extra;
+    private final Map<String, String> listeners;
+    private final Map<String, Integer> listenerPorts = new LinkedHashMap<>();
     private final TcpProxy proxy;
     private Process process;
 
-    private KafkaBroker(Path dir, Map<String, String> extra, TcpProxy proxy) {
+    private KafkaBroker(Path dir, Map<String, String> extra, Map<String, String> listeners, TcpProxy proxy) {
         this.dir = dir;
         this.port = Ports.free();
         this.controllerPort = Ports.free();
         this.extra = extra;
+        this.listeners = listeners;
+        listeners.keySet().forEach(name -> listenerPorts.put(name, Ports.free()));
         this.proxy = proxy;
     }
 
     /** Starts a new broker with a fresh log directory under {@code target/}, extra server properties on top. */
     public static KafkaBroker start(String name, Map<String, String> extra) {
-        return start(name, extra, null);
+        return start(name, extra, Map.of());
+    }
+
+    /**
+     * Starts a new broker that also listens on further listeners, by name to security protocol ({@code SSL},
+     * {@code SASL_SSL}, {@code SASL_PLAINTEXT}), each on a free port; their settings go in {@code extra}
+     * ({@code listener.name.<name>.ssl.keystore.location}, ...). PLAINTEXT stays for the tests' own clients.
+     */
+    public static KafkaBroker start(String name, Map<String, String> extra, Map<String, String> listeners) {
+        return start(name, extra, listeners, null);
     }
 
     /**
@@ -48,13 +65,14 @@ public final class KafkaBroker implements AutoCloseable {
      * port, so every connection of a client that bootstraps from {@link #proxied()} goes through the proxy.
      */
     public static KafkaBroker startBehind(String name, TcpProxy proxy) {
-        return start(name, Map.of(), proxy);
+        return start(name, Map.of(), Map.of(), proxy);
     }
 
-    private static KafkaBroker start(String name, Map<String, String> extra, TcpProxy proxy) {
+    private static KafkaBroker start(String name, Map<String, String> extra, Map<String, String> listeners,
+                                     TcpProxy proxy) {
         try {
             Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "kafka-" + name + "-");
-            KafkaBroker broker = new KafkaBroker(dir, extra, proxy);
+            KafkaBroker broker = new KafkaBroker(dir, extra, listeners, proxy);
             broker.format();
             broker.launch();
             return broker;
@@ -76,6 +94,24 @@ public final class KafkaBroker implements AutoCloseable {
         return "127.0.0.1:" + proxy.port();
     }
 
+    /** The port of a listener given to {@link #start(String, Map, Map)}. */
+    public int port(String listener) {
+        return listenerPorts.get(listener);
+    }
+
+    /** Adds or replaces a SCRAM user (KRaft keeps it in the metadata log). */
+    public void addScramUser(String mechanism, String user, String password) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(user,
+                    new ScramCredentialInfo(ScramMechanism.fromMechanismName(mechanism), 4096), password)))
+                    .all().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("SCRAM user " + user + " not added", e);
+        }
+    }
+
     private Path config() {
         return dir.resolve("server.properties");
     }
@@ -85,10 +121,16 @@ public final class KafkaBroker implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
         p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        StringBuilder more = new StringBuilder();
+        StringBuilder protocols = new StringBuilder();
+        listeners.forEach((name, protocol) -> {
+            more.append(',').append(name).append("://127.0.0.1:").append(listenerPorts.get(name));
+            protocols.append(',').append(name).append(':').append(protocol);
+        });
+        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort + more);
+        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port + more);
         p.put("controller.listener.names", "CONTROLLER");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT" + protocols);
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("log.dirs", dir.resolve("data").toString());
         p.put("num.partitions", "1");

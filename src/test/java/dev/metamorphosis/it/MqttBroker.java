@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import com.hivemq.embedded.EmbeddedExtension;
 import com.hivemq.embedded.EmbeddedHiveMQ;
 
 /**
@@ -16,18 +17,28 @@ public final class MqttBroker implements AutoCloseable {
 
     private final Path dir;
     private final int port;
+    private final EmbeddedExtension extension;
     private EmbeddedHiveMQ hivemq;
 
-    private MqttBroker(Path dir, int port) {
+    private MqttBroker(Path dir, int port, EmbeddedExtension extension) {
         this.dir = dir;
         this.port = port;
+        this.extension = extension;
     }
 
     /** Starts a broker; {@code persistent} keeps sessions across a restart (file persistence). */
     public static MqttBroker start(String name, boolean persistent) {
+        return start(name, persistent, "", null);
+    }
+
+    /**
+     * Starts a broker with further listeners ({@code <tls-tcp-listener>} elements of HiveMQ's config.xml) beside
+     * the TCP one, and an embedded extension (an authenticator, say), or none when {@code null}.
+     */
+    public static MqttBroker start(String name, boolean persistent, String listeners, EmbeddedExtension extension) {
         try {
             Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "mqtt-" + name + "-");
-            MqttBroker broker = new MqttBroker(dir, Ports.free());
+            MqttBroker broker = new MqttBroker(dir, Ports.free(), extension);
             Files.createDirectories(dir.resolve("conf"));
             Files.createDirectories(dir.resolve("data"));
             Files.createDirectories(dir.resolve("extensions"));
@@ -39,6 +50,7 @@ public final class MqttBroker implements AutoCloseable {
                                 <port>%d</port>
                                 <bind-address>127.0.0.1</bind-address>
                             </tcp-listener>
+                            %s
                         </listeners>
                         <mqtt>
                             <queued-messages>
@@ -55,7 +67,7 @@ public final class MqttBroker implements AutoCloseable {
                             <enabled>false</enabled>
                         </anonymous-usage-statistics>
                     </hivemq>
-                    """.formatted(broker.port, persistent ? "file" : "in-memory"));
+                    """.formatted(broker.port, listeners, persistent ? "file" : "in-memory"));
             broker.startAgain();
             return broker;
         } catch (IOException e) {
@@ -73,12 +85,15 @@ public final class MqttBroker implements AutoCloseable {
 
     /** Starts the broker (again) on the same port and folders. */
     public void startAgain() {
-        hivemq = EmbeddedHiveMQ.builder()
+        var builder = EmbeddedHiveMQ.builder()
                 .withConfigurationFolder(dir.resolve("conf"))
                 .withDataFolder(dir.resolve("data"))
                 .withExtensionsFolder(dir.resolve("extensions"))
-                .withoutLoggingBootstrap()
-                .build();
+                .withoutLoggingBootstrap();
+        if (extension != null) {
+            builder.withEmbeddedExtension(extension);
+        }
+        hivemq = builder.build();
         try {
             hivemq.start().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
