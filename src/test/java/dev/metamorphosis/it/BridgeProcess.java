@@ -40,15 +40,20 @@ public final class BridgeProcess implements AutoCloseable {
     }
 
     public static BridgeProcess start(Path workDir, Map<String, String> environment, String... args) {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m", "-jar",
+                jar().toString()));
+        command.addAll(List.of(args));
+        return run(workDir, environment, command);
+    }
+
+    /** Another command that runs the bridge, such as {@code camel run}, started the same way. */
+    public static BridgeProcess run(Path workDir, Map<String, String> environment, List<String> command) {
         try {
             int run = RUNS.incrementAndGet();
             Path logs = Files.createDirectories(repo().resolve("target/bridge-runs"));
             Path out = logs.resolve("run-" + run + ".out");
             Path err = logs.resolve("run-" + run + ".err");
-            List<String> command = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m", "-jar",
-                    jar().toString()));
-            command.addAll(List.of(args));
             ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
                     .redirectOutput(out.toFile()).redirectError(err.toFile());
             builder.environment().clear();
