@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +40,9 @@ class ExamplesIT {
         copy(BridgeProcess.repo().resolve("routes"), config);
         copy(BridgeProcess.repo().resolve("examples"), config);
         Files.copy(BridgeProcess.repo().resolve("application.properties"), config.resolve("application.properties"));
+        // asks Camel to reload changed route files, which the jar must never do (see the last test)
+        Files.writeString(config.resolve("application.properties"), "camel.main.routesReloadEnabled = true\n"
+                + "camel.main.routesReloadDirectory = " + config + "\n", StandardOpenOption.APPEND);
         bridge = BridgeProcess.start(config, Map.of(
                 "MQTT_BROKER", "127.0.0.1",
                 "MQTT_PORT", Integer.toString(Brokers.mqtt().port()),
@@ -100,6 +104,12 @@ class ExamplesIT {
         assertThat(records.get(0).headers().toArray()).extracting(Header::key, h -> new String(h.value(),
                 StandardCharsets.UTF_8)).containsExactly(tuple("tenant", "acme"));
         assertThat(records.get(1).headers().toArray()).isEmpty();
+    }
+
+    @Test
+    void should_never_reload_routes_even_when_the_configuration_asks() {
+        // Camel logs this when it watches the folder; the bridge has subscribed, so Camel has started
+        assertThat(bridge.stdout()).doesNotContain("Live route reloading enabled");
     }
 
     /** Waits until the envelope of {@code last} is on KAFKA_TOPIC, then returns those of the topics under prefix. */
