@@ -15,7 +15,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The README's {@code camel run routes/*.camel.yaml application.properties}, typed in the repository root, is the bridge. */
+/** {@code camel run routes/*.camel.yaml application.properties}, typed as the README says, runs the bridge. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CamelRunIT {
 
@@ -36,6 +36,7 @@ class CamelRunIT {
         env.put("KAFKA_BROKER", Brokers.kafka().bootstrap());
         env.put("KAFKA_TOPIC", TOPIC);
         env.put("KAFKA_TEST_TOPIC", PROBE_TOPIC);
+        env.put("DELIVERY", "buffered");
         env.put("KAFKA_BATCH_SIZE", "4");
         env.put("KAFKA_INTERVAL", "3600");
         // the shell expands the wildcard, as for a user; the first run of ./camel also resolves Camel JBang
@@ -82,7 +83,7 @@ class CamelRunIT {
             assertThat(r.key()).isNull();
             assertThat(r.headers().toArray()).isEmpty();
         });
-        // KAFKA_BATCH_SIZE=4 and KAFKA_INTERVAL=3600 reached camel run: the fifth envelope waits for three more
+        // DELIVERY, KAFKA_BATCH_SIZE and KAFKA_INTERVAL reached camel run: the fifth envelope waits for three more
         assertThat(Records.count(kafka, TOPIC)).isEqualTo(4);
     }
 }
