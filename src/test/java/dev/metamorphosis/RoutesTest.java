@@ -35,9 +35,11 @@ class RoutesTest {
 
     @Test
     void should_load_into_camel_without_brokers() throws Exception {
-        List<Path> files = routeFiles();
-        CamelContext context = load(files);
+        org.apache.camel.main.Main main = load(routeFiles());
+        CamelContext context = main.getCamelContext();
         try {
+            // named by Main (as by @CamelMainTest) and by application.properties, Settings configures Camel once
+            assertThat(main.configure().getConfigurations()).filteredOn(Settings.class::isInstance).hasSize(1);
             assertThat(context.getRoutes()).extracting(Route::getRouteId)
                     .contains("kafka-batch", "kafka-flush", "kafka-probe");
             // the route the bridge makes from the template for each topic filter
@@ -115,10 +117,11 @@ class RoutesTest {
         return files;
     }
 
-    /** Camel Main with the route files and application.properties, routes not started, no broker needed. */
-    private static CamelContext load(List<Path> files) throws Exception {
+    /** Camel Main as Main starts it, with the route files; routes not started, so no broker is needed. */
+    private static org.apache.camel.main.Main load(List<Path> files) throws Exception {
         org.apache.camel.main.Main main = new org.apache.camel.main.Main();
-        main.setPropertyPlaceholderLocations("file:" + configDir().resolve("application.properties") + ";optional=true");
+        main.setPropertyPlaceholderLocations(
+                "file:" + configDir().resolve("application.properties") + ";optional=true");
         main.addOverrideProperty("mqtt.broker", "127.0.0.1");
         main.addOverrideProperty("mqtt.tls", "false");
         main.addOverrideProperty("mqtt.topic", "a/#");
@@ -126,7 +129,8 @@ class RoutesTest {
         main.addOverrideProperty("kafka.topic", "routes-test");
         main.configure().withAutoStartup(false).withRoutesIncludePattern(
                 files.stream().map(f -> "file:" + f).collect(Collectors.joining(",")));
+        main.configure().addConfiguration(Settings.class);
         main.start();
-        return main.getCamelContext();
+        return main;
     }
 }
