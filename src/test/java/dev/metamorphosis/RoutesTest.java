@@ -47,7 +47,7 @@ class RoutesTest {
                     .parameter("filter", "a/#").parameter("clientId", "routes-test").add();
             assertThat(context.getRoute("mqtt-ingest-1").getEndpoint().getEndpointUri()).startsWith("paho-mqtt5://a/");
         } finally {
-            context.stop();
+            main.stop();
         }
     }
 
