@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * {@code kafka-probe}), and only then subscribe to MQTT, one route from template {@code mqtt-ingest} per topic
  * filter. A probe that fails ends the program with exit code 1. An MQTT broker that cannot be reached is tried again
  * with back-off (1 s doubling to 30 s) for as long as it takes; once connected, the MQTT client reconnects by itself.
+ * Camel started with autoStartup=false (a check that the routes load) does none of this.
  * <p>
  * When Camel is asked to stop (SIGTERM), before any route stops: the spool admits nothing more, the open batch is
  * written, and the bridge waits up to {@code SHUTDOWN_TIMEOUT} seconds for Kafka to have everything; the MQTT
@@ -50,6 +51,10 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
 
     @Override
     public void onContextStarted(CamelContext context) {
+        if (!context.isAutoStartup()) {
+            LOG.info("Routes are not started (autoStartup=false): no topics, probe or MQTT subscriptions");
+            return;
+        }
         var properties = context.getPropertiesComponent();
         String probeTopic = properties.resolveProperty("kafka.test.topic").orElse("");
         String deadLetterTopic = properties.resolveProperty("dead.letter.topic").orElse("");

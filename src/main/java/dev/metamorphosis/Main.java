@@ -84,8 +84,12 @@ public final class Main {
             overrides.forEach(main::addOverrideProperty);
             // the values above already rank flags over the environment, so Camel must not put it back on top
             main.addOverrideProperty("camel.component.properties.environmentVariableMode", "1");
+            // routes are run again on change only by ./camel-dev on a laptop; the jar, which the container runs, never
+            // reloads them
+            main.addOverrideProperty("camel.main.routesReloadEnabled", "false");
             main.configure().withRoutesIncludePattern(routes);
-            main.configure().addConfiguration(new Settings());
+            // application.properties names Settings too, which replaces this name: it is configured once either way
+            main.configure().addConfiguration(Settings.class);
             main.run();
             return main.getExitCode();
         } catch (Settings.Invalid e) {

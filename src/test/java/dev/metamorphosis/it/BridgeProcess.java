@@ -51,13 +51,18 @@ public final class BridgeProcess implements AutoCloseable {
      * free port unless given.
      */
     public static BridgeProcess start(Path workDir, Map<String, String> environment, String... args) {
+        List<String> command = new ArrayList<>(List.of("sh", entrypoint().toString()));
+        command.addAll(List.of(args));
+        return run(workDir, environment, command);
+    }
+
+    /** Another command that runs the bridge, such as {@code camel run}, started the same way. */
+    public static BridgeProcess run(Path workDir, Map<String, String> environment, List<String> command) {
         try {
             int run = RUNS.incrementAndGet();
             Path logs = Files.createDirectories(repo().resolve("target/bridge-runs"));
             Path out = logs.resolve("run-" + run + ".out");
             Path err = logs.resolve("run-" + run + ".err");
-            List<String> command = new ArrayList<>(List.of("sh", entrypoint().toString()));
-            command.addAll(List.of(args));
             ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
                     .redirectOutput(out.toFile()).redirectError(err.toFile());
             builder.environment().clear();
@@ -163,6 +168,7 @@ public final class BridgeProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
         if (process.isAlive()) {
             process.destroyForcibly();
             try {

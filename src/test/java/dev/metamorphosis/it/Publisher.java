@@ -1,5 +1,6 @@
 package dev.metamorphosis.it;
 
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +13,8 @@ import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 
 /** Publishes to the MQTT broker, pipelined: up to {@code window} QoS 1 messages wait for their PUBACK at once. */
 public final class Publisher implements AutoCloseable {
@@ -44,12 +47,26 @@ public final class Publisher implements AutoCloseable {
     }
 
     public void publish(String topic, byte[] payload, int qos, boolean retained) {
+        MqttMessage message = new MqttMessage(payload);
+        message.setQos(qos);
+        message.setRetained(retained);
+        publish(topic, message);
+    }
+
+    /** Publishes with MQTT 5 user properties. */
+    public void publish(String topic, byte[] payload, int qos, List<UserProperty> userProperties) {
+        MqttMessage message = new MqttMessage(payload);
+        message.setQos(qos);
+        MqttProperties properties = new MqttProperties();
+        properties.setUserProperties(userProperties);
+        message.setProperties(properties);
+        publish(topic, message);
+    }
+
+    private void publish(String topic, MqttMessage message) {
         check();
         try {
             window.acquire();
-            MqttMessage message = new MqttMessage(payload);
-            message.setQos(qos);
-            message.setRetained(retained);
             client.publish(topic, message, null, new MqttActionListener() {
                 @Override
                 public void onSuccess(IMqttToken token) {
