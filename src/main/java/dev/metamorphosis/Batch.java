@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
+import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.spi.Synchronization;
 import org.apache.camel.support.DefaultExchange;
 
@@ -19,6 +20,8 @@ import org.apache.camel.support.DefaultExchange;
 public final class Batch implements AggregationStrategy {
 
     static final String HELD = "metamorphosis.held";
+    /** The record's Kafka topic header, kept: camel-kafka takes the header off when it builds the record. */
+    static final String TOPIC = "metamorphosis.topic";
 
     /** Moves the exchange's completion work to a carrier that travels with it into the batch. */
     public void holdAcks(Exchange exchange) {
@@ -52,6 +55,10 @@ public final class Batch implements AggregationStrategy {
         List<Synchronization> acks = (List<Synchronization>) record.removeProperty(HELD);
         if (acks != null) {
             held.work.addAll(acks);
+        }
+        Object topic = record.getMessage().getHeader(KafkaConstants.OVERRIDE_TOPIC);
+        if (topic != null) {
+            record.setProperty(TOPIC, topic);
         }
         batch.getMessage().getBody(List.class).add(record);
         return batch;

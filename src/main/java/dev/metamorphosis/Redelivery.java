@@ -17,7 +17,8 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
  * <p>
  * Kafka acknowledged the records before the first failed one (the producer marks each with its record metadata, in
  * order): they leave the batch, so the retry does not write them twice. If the failed record is one Kafka refuses for
- * good (too large, invalid), it is set aside (see {@link DeadLetter}) and the rest of the batch goes on.
+ * good (too large, invalid), it is set aside (see {@link DeadLetter}) and the rest of the batch goes on. A record's
+ * own Kafka topic (header {@code kafka.OVERRIDE_TOPIC}, which camel-kafka takes off) is put back for the retry.
  */
 public final class Redelivery implements Processor, CamelContextAware {
 
@@ -34,6 +35,12 @@ public final class Redelivery implements Processor, CamelContextAware {
         List<Exchange> inKafka = new ArrayList<>();
         records.removeIf(r -> r.getMessage().getHeader(KafkaConstants.KAFKA_RECORD_META) != null && inKafka.add(r));
         spool().release(inKafka);
+        for (Exchange record : records) {
+            Object topic = record.getProperty(Batch.TOPIC);
+            if (topic != null) {
+                record.getMessage().setHeader(KafkaConstants.OVERRIDE_TOPIC, topic);
+            }
+        }
         Throwable cause = batch.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         if (!records.isEmpty() && refusedForGood(cause)) {
             Exchange poison = records.remove(0);

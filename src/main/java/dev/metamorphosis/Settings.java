@@ -143,7 +143,13 @@ public final class Settings implements CamelConfiguration {
         var mqtt = context.getComponent("paho-mqtt5", PahoMqtt5Component.class).getConfiguration();
         mqtt.setUserName(resolved.get("mqtt.username"));
         mqtt.setPassword(resolved.get("mqtt.password"));
-        context.getComponent("kafka", KafkaComponent.class).getConfiguration().setSaslJaasConfig(jaasConfig(resolved));
+        var kafka = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
+        kafka.setSaslJaasConfig(jaasConfig(resolved));
+        if (Boolean.parseBoolean(resolved.get("kafka.tls"))) {
+            // TLS from the PEM files of KAFKA_ROOT_CA, KAFKA_CLIENT_CERT and KAFKA_CLIENT_KEY (any key form); the
+            // class itself, not its name, which Kafka's class loader cannot see under camel run
+            kafka.getAdditionalProperties().put("ssl.engine.factory.class", KafkaSslEngineFactory.class);
+        }
         if (tls && !Boolean.parseBoolean(resolved.get("mqtt.tls.verify.hostname"))) {
             LoggerFactory.getLogger("mqtt").warn("MQTT_TLS_VERIFY_HOSTNAME=false: the MQTT broker's certificate is "
                     + "not checked against the host name {}; any certificate the CA signed is taken",

@@ -98,12 +98,15 @@ class SecurityFailuresIT {
         env.put("KAFKA_BROKER", SecureBrokers.kafka().bootstrap());
         env.putAll(mqtt);
         try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory(name), env)) {
-            // tried again with back-off: a second attempt fails the same way
-            await("two failed MQTT attempts").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
-                    .until(() -> !bridge.isAlive() || failures(bridge).size() >= 2);
+            // tried again with back-off, each attempt logged with its cause; under TLS 1.3 a client certificate the
+            // broker refuses can also show as the connection closing before the broker's alert is read
+            await("two failed MQTT attempts, one naming the cause").atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(250)).until(() -> !bridge.isAlive() || failures(bridge).size() >= 2
+                            && failures(bridge).stream().anyMatch(line -> line.contains(cause)));
             assertThat(bridge.isAlive()).as("still running; stderr: " + bridge.stderr()).isTrue();
             assertThat(failures(bridge)).allSatisfy(line -> assertThat(line)
-                    .contains("WARN", "MQTT topic filter " + name + "/#", cause, "trying again"));
+                    .contains("WARN", "MQTT topic filter " + name + "/#", "trying again"));
+            assertThat(failures(bridge)).anySatisfy(line -> assertThat(line).contains(cause));
             assertThat(bridge.stderr()).doesNotContain("\tat ");
             assertThat(bridge.stdout()).doesNotContain("Subscribed");
         }
