@@ -44,8 +44,8 @@ class BridgeKilledIT {
                 b.stop();
                 Traffic.Tally alo = a.awaitAll(kafka, "killed-alo", Duration.ofSeconds(120));
                 Traffic.Tally buf = b.awaitTail(Brokers.mqtt().url(), kafka, "killed-buf", Duration.ofSeconds(120));
-                System.out.println(alo.line("bridge-sigkill-and-restart", "at-least-once"));
-                System.out.println(buf.line("bridge-sigkill-and-restart", "buffered"));
+                Traffic.report(alo.line("bridge-sigkill-and-restart", "at-least-once"));
+                Traffic.report(buf.line("bridge-sigkill-and-restart", "buffered"));
                 assertThat(alo.lost()).as("lost").isZero();
                 assertThat(alo.reordered()).as("out of order").isZero();
                 assertThat(alo.published()).isGreaterThan(3000);

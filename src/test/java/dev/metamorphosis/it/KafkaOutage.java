@@ -38,8 +38,8 @@ final class KafkaOutage {
             b.stop();
             Traffic.Tally alo = a.awaitAll(kafka.bootstrap(), name + "-alo", Duration.ofSeconds(180));
             Traffic.Tally buf = b.awaitAll(kafka.bootstrap(), name + "-buf", Duration.ofSeconds(180));
-            System.out.println(alo.line(name, "at-least-once"));
-            System.out.println(buf.line(name, "buffered"));
+            Traffic.report(alo.line(name, "at-least-once"));
+            Traffic.report(buf.line(name, "buffered"));
             for (Traffic.Tally t : new Traffic.Tally[] {alo, buf}) {
                 assertThat(t.lost()).as("lost").isZero();
                 assertThat(t.reordered()).as("out of order").isZero();

@@ -47,8 +47,8 @@ class MqttRestartIT {
             b.stop();
             Traffic.Tally alo = a.awaitAll(kafka, "mqtt-restart-alo", Duration.ofSeconds(120));
             Traffic.Tally buf = b.awaitAll(kafka, "mqtt-restart-buf", Duration.ofSeconds(120));
-            System.out.println(alo.line("mqtt-restarted", "at-least-once"));
-            System.out.println(buf.line("mqtt-restarted", "buffered"));
+            Traffic.report(alo.line("mqtt-restarted", "at-least-once"));
+            Traffic.report(buf.line("mqtt-restarted", "buffered"));
             for (Traffic.Tally t : new Traffic.Tally[] {alo, buf}) {
                 assertThat(t.lost()).as("lost").isZero();
                 assertThat(t.reordered()).as("out of order").isZero();

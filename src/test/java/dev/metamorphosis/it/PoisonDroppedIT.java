@@ -71,7 +71,7 @@ class PoisonDroppedIT {
         assertThat(new java.util.ArrayList<>(new java.util.LinkedHashSet<>(written)))
                 .as("every good message, in order of first appearance").isEqualTo(expected);
         // the broker refuses the record only after the producer sent those behind it, which may then go twice
-        System.out.println("RESULT | poison-message-broker-refuses | buffered | published 21 | delivered "
+        Traffic.report("RESULT | poison-message-broker-refuses | buffered | published 21 | delivered "
                            + written.size() + " | lost 0 | set aside 1 | duplicated " + (written.size() - 20));
     }
 }

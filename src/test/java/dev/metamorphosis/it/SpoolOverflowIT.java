@@ -53,9 +53,9 @@ class SpoolOverflowIT {
                         "overflow-drop-oldest", Duration.ofSeconds(120));
                 Traffic.Tally newest = traffic.get("drop-newest").awaitTail(Brokers.mqtt().url(), kafka.bootstrap(),
                         "overflow-drop-newest", Duration.ofSeconds(120));
-                System.out.println(block.line("spool-overflow-block", "buffered"));
-                System.out.println(oldest.line("spool-overflow-drop-oldest", "buffered"));
-                System.out.println(newest.line("spool-overflow-drop-newest", "buffered"));
+                Traffic.report(block.line("spool-overflow-block", "buffered"));
+                Traffic.report(oldest.line("spool-overflow-drop-oldest", "buffered"));
+                Traffic.report(newest.line("spool-overflow-drop-newest", "buffered"));
 
                 assertThat(block.lost()).as("block loses nothing").isZero();
                 assertThat(block.reordered()).isZero();

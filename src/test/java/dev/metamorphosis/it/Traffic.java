@@ -41,6 +41,17 @@ public final class Traffic implements AutoCloseable {
         }
     }
 
+    /** Prints a result line and appends it to {@code target/delivery-results.txt}, where the README's table comes from. */
+    public static void report(String line) {
+        System.out.println(line);
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("target", "delivery-results.txt"), line + "\n",
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private final String prefix;
     private final int[] next;
     private volatile Thread pacer;

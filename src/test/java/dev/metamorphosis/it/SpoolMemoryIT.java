@@ -1,0 +1,79 @@
+package dev.metamorphosis.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What a spooled message costs: the bridge's live heap, after a full GC, with 40,000 messages of 200 bytes in its
+ * spool (Kafka out of reach) against the same bridge with an empty spool. Prints the figure the README quotes.
+ */
+@Execution(ExecutionMode.CONCURRENT)
+class SpoolMemoryIT {
+
+    static final int MESSAGES = 40_000;
+
+    @Test
+    void should_hold_a_spooled_200_byte_message_in_under_4_kib_of_heap() throws IOException {
+        try (TcpProxy toKafka = new TcpProxy();
+             KafkaBroker kafka = KafkaBroker.startBehind("spool-memory", toKafka);
+             Traffic traffic = new Traffic("spool-memory", 10)) {
+            Map<String, String> env = BridgeProcess.environment(Brokers.mqtt().port(), kafka.proxied(),
+                    "spool-memory", "buffered");
+            env.put("SPOOL_MAX_MESSAGES", "1000000");
+            env.put("JAVA_OPTS", "-Xmx512m");
+            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("spool-memory"), env)) {
+                bridge.awaitSubscribed(Duration.ofSeconds(90));
+                toKafka.refuse(true);
+                long empty = liveHeap(bridge);
+                traffic.burst(Brokers.mqtt().url(), MESSAGES);
+                Awaitility.await("all spooled").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
+                        .until(() -> spooled(bridge) == MESSAGES);
+                long full = liveHeap(bridge);
+                long perMessage = (full - empty) / MESSAGES;
+                Traffic.report("RESULT | spool-memory | buffered | " + MESSAGES + " messages of 200 bytes | "
+                                   + perMessage + " bytes of heap per spooled message");
+                assertThat(perMessage).isPositive().isLessThan(4096);
+                toKafka.refuse(false);
+                traffic.awaitAll(kafka.bootstrap(), "spool-memory", Duration.ofSeconds(180));
+            }
+        }
+    }
+
+    private static double spooled(BridgeProcess bridge) {
+        return new Scrape(Http.get(bridge.healthPort(), "/metrics").body()).value("metamorphosis_spool_messages");
+    }
+
+    /** Used heap after a full collection, in bytes, as the JVM reports it. */
+    private static long liveHeap(BridgeProcess bridge) throws IOException {
+        jcmd(bridge, "GC.run");
+        String info = jcmd(bridge, "GC.heap_info");
+        Matcher used = Pattern.compile("total \\d+K, used (\\d+)K").matcher(info);
+        assertThat(used.find()).as(info).isTrue();
+        return Long.parseLong(used.group(1)) * 1024;
+    }
+
+    private static String jcmd(BridgeProcess bridge, String command) throws IOException {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(bridge.pid()), command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            assertThat(p.waitFor()).as(out).isZero();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out;
+    }
+}
