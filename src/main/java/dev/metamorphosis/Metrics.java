@@ -100,14 +100,19 @@ public final class Metrics implements OnCamelContextStarting, Processor {
 
     /** Kafka acknowledged a batch: counts it and its records, and each record's time from MQTT to Kafka. */
     public void written(List<Exchange> batch) {
-        long now = System.currentTimeMillis();
-        for (Exchange record : batch) {
-            latency.record(Math.max(0, now - record.getClock().getCreated()), TimeUnit.MILLISECONDS);
-        }
-        records.increment(batch.size());
+        recordsWritten(batch);
         batchSize.record(batch.size());
         batches.increment();
         kafkaState = 0;
+    }
+
+    /** Kafka acknowledged these records of a batch that failed later on (they are not written again). */
+    public void recordsWritten(List<Exchange> records) {
+        long now = System.currentTimeMillis();
+        for (Exchange record : records) {
+            latency.record(Math.max(0, now - record.getClock().getCreated()), TimeUnit.MILLISECONDS);
+        }
+        this.records.increment(records.size());
     }
 
     /** A write to Kafka failed (it is retried). */

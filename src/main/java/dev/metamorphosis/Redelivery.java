@@ -34,7 +34,10 @@ public final class Redelivery implements Processor, CamelContextAware {
         // the producer marks each record Kafka acknowledged, up to the first that failed
         List<Exchange> inKafka = new ArrayList<>();
         records.removeIf(r -> r.getMessage().getHeader(KafkaConstants.KAFKA_RECORD_META) != null && inKafka.add(r));
-        spool().release(inKafka);
+        if (!inKafka.isEmpty()) {
+            context.getRegistry().lookupByNameAndType("metrics", Metrics.class).recordsWritten(inKafka);
+            spool().release(inKafka);
+        }
         for (Exchange record : records) {
             Object topic = record.getProperty(Batch.TOPIC);
             if (topic != null) {
