@@ -47,17 +47,7 @@ class PoisonDroppedIT {
 
     @Test
     void should_drop_and_count_a_message_the_broker_refuses_when_no_dead_letter_topic_is_set() {
-        byte[] poison = new byte[2 * 1024 * 1024];
-        java.util.Arrays.fill(poison, (byte) 'p');
-        try (Publisher publisher = new Publisher(Brokers.mqtt().url())) {
-            for (int i = 0; i < 10; i++) {
-                publisher.publish("poison-dropped-it/a", ("good " + i).getBytes(StandardCharsets.UTF_8), 1);
-            }
-            publisher.publish("poison-dropped-it/a", poison, 1);
-            for (int i = 10; i < 20; i++) {
-                publisher.publish("poison-dropped-it/a", ("good " + i).getBytes(StandardCharsets.UTF_8), 1);
-            }
-        }
+        PoisonIT.publishAroundPoison("poison-dropped-it/a", 2 * 1024 * 1024);
         String kafka = Brokers.kafka().bootstrap();
         DeadLetter deadLetter = context.getRegistry().lookupByNameAndType("deadLetter", DeadLetter.class);
         Awaitility.await("set aside").atMost(Duration.ofSeconds(60)).until(() -> deadLetter.count() == 1);
@@ -65,9 +55,7 @@ class PoisonDroppedIT {
                 .until(() -> context.getRegistry().lookupByNameAndType("spool", Spool.class).messages() == 0);
         List<String> written = Records.read(kafka, "poison-dropped-it").stream()
                 .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
-        List<String> expected = java.util.stream.IntStream.range(0, 20).mapToObj(i -> "{\"topic\":\"poison-dropped-it/a\","
-                + "\"content\":\"" + Base64.getEncoder().encodeToString(("good " + i).getBytes(StandardCharsets.UTF_8))
-                + "\"}").toList();
+        List<String> expected = PoisonIT.goodEnvelopes("poison-dropped-it/a");
         assertThat(new java.util.ArrayList<>(new java.util.LinkedHashSet<>(written)))
                 .as("every good message, in order of first appearance").isEqualTo(expected);
         // the broker refuses the record only after the producer sent those behind it, which may then go twice

@@ -43,24 +43,12 @@ class PoisonIT {
 
     @Test
     void should_set_a_message_kafka_refuses_aside_to_the_dead_letter_topic_and_go_on() {
-        byte[] poison = new byte[3 * 1024 * 1024];
-        java.util.Arrays.fill(poison, (byte) 'p');
-        try (Publisher publisher = new Publisher(Brokers.mqtt().url())) {
-            for (int i = 0; i < 10; i++) {
-                publisher.publish("poison-it/a", ("good " + i).getBytes(StandardCharsets.UTF_8), 1);
-            }
-            publisher.publish("poison-it/a", poison, 1);
-            for (int i = 10; i < 20; i++) {
-                publisher.publish("poison-it/a", ("good " + i).getBytes(StandardCharsets.UTF_8), 1);
-            }
-        }
+        byte[] poison = publishAroundPoison("poison-it/a", 3 * 1024 * 1024);
         String kafka = Brokers.kafka().bootstrap();
         List<ConsumerRecord<byte[], byte[]>> good = Records.await(kafka, "poison-it", 20, Duration.ofSeconds(90));
         assertThat(good.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList())
                 .as("the good messages, each once, in order")
-                .isEqualTo(java.util.stream.IntStream.range(0, 20).mapToObj(i -> "{\"topic\":\"poison-it/a\",\"content\":\""
-                        + Base64.getEncoder().encodeToString(("good " + i).getBytes(StandardCharsets.UTF_8)) + "\"}")
-                        .toList());
+                .isEqualTo(goodEnvelopes("poison-it/a"));
 
         Traffic.report("RESULT | poison-message-too-large | at-least-once | published 21 | delivered " + good.size()
                        + " | lost 0 | dead-lettered 1 | duplicated 0");
@@ -76,5 +64,26 @@ class PoisonIT {
         assertThat(context.getRegistry().lookupByNameAndType("deadLetter", DeadLetter.class).count()).isEqualTo(1);
         Awaitility.await().atMost(Duration.ofSeconds(30))
                 .until(() -> context.getRegistry().lookupByNameAndType("spool", Spool.class).messages() == 0);
+    }
+
+    /** Publishes "good 0" to "good 9", a poison message of the given size, "good 10" to "good 19"; returns the poison. */
+    static byte[] publishAroundPoison(String topic, int size) {
+        byte[] poison = new byte[size];
+        java.util.Arrays.fill(poison, (byte) 'p');
+        try (Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            for (int i = 0; i < 20; i++) {
+                if (i == 10) {
+                    publisher.publish(topic, poison, 1);
+                }
+                publisher.publish(topic, ("good " + i).getBytes(StandardCharsets.UTF_8), 1);
+            }
+        }
+        return poison;
+    }
+
+    /** The envelopes of the 20 good messages, in order, written out independently of the bridge. */
+    static List<String> goodEnvelopes(String topic) {
+        return java.util.stream.IntStream.range(0, 20).mapToObj(i -> "{\"topic\":\"" + topic + "\",\"content\":\""
+                + Base64.getEncoder().encodeToString(("good " + i).getBytes(StandardCharsets.UTF_8)) + "\"}").toList();
     }
 }
