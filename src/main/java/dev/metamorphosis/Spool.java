@@ -62,10 +62,16 @@ public final class Spool implements CamelContextAware {
     private int maxRequestSize = Integer.MAX_VALUE;
 
     /**
-     * Admits an envelope into the spool, waiting for room or dropping as {@code SPOOL_OVERFLOW} says. Returns false
-     * when this envelope is not to be queued.
+     * Admits an envelope into the spool, waiting for room or dropping as {@code SPOOL_OVERFLOW} says. An envelope
+     * that is not to be queued goes no further: its route stops here.
      */
-    public boolean admit(Exchange exchange) throws InterruptedException {
+    public void admit(Exchange exchange) throws InterruptedException {
+        if (!admitted(exchange)) {
+            exchange.setRouteStop(true);
+        }
+    }
+
+    private boolean admitted(Exchange exchange) throws InterruptedException {
         byte[] envelope = exchange.getMessage().getBody(byte[].class);
         long size = envelope == null ? 0 : envelope.length;
         exchange.setProperty(BYTES, size);
