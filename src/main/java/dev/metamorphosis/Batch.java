@@ -13,14 +13,15 @@ import org.apache.camel.spi.Synchronization;
 import org.apache.camel.support.DefaultExchange;
 
 /**
- * Collects envelopes into one batch exchange whose body is the list of their exchanges, one Kafka record each. As the
- * aggregator's completion predicate, a batch is complete when it has {@link Spool#batchSize()} envelopes or the spool
- * is {@link Spool#drained()} (plain calls: a bean method as predicate would copy every exchange to evaluate it).
+ * Collects envelopes into one batch exchange whose body is the list of their exchanges, one Kafka record each; each
+ * envelope leaves the spool's queue as it joins ({@link Spool#take}). As the aggregator's completion predicate, a batch
+ * is complete when it has {@link Spool#batchSize()} envelopes or the spool is {@link Spool#drained()} (plain calls: a
+ * bean method as predicate would copy every exchange to evaluate it).
  * <p>
  * Camel completes an exchange when it joins an aggregate, which would acknowledge its MQTT message before Kafka has
- * it. {@link #holdAcks} therefore takes the completion work (the MQTT acknowledgement, when the consumer acks by
- * hand) off the exchange before it joins; the batch runs it, in arrival order, once the batch's write to Kafka has
- * succeeded, or reports the failure to it if the write failed for good.
+ * it. {@link #hold} therefore takes the completion work (the MQTT acknowledgement, when the consumer acks by hand) off
+ * the exchange when the spool admits it; the work travels with the envelope into its batch, which runs it, in arrival
+ * order, once the batch's write to Kafka has succeeded, or reports the failure to it if the write failed for good.
  */
 public final class Batch implements AggregationStrategy, Predicate, CamelContextAware {
 
@@ -31,8 +32,8 @@ public final class Batch implements AggregationStrategy, Predicate, CamelContext
     private CamelContext context;
     private Spool spool;
 
-    /** Moves the exchange's completion work to a carrier that travels with it into the batch. */
-    public void holdAcks(Exchange exchange) {
+    /** Moves the exchange's completion work into a property that travels with it into the batch. */
+    static void hold(Exchange exchange) {
         List<Synchronization> held = detach(exchange);
         if (!held.isEmpty()) {
             exchange.setProperty(HELD, held);
@@ -60,6 +61,7 @@ public final class Batch implements AggregationStrategy, Predicate, CamelContext
         } else {
             held = batch.getProperty(HELD, Held.class);
         }
+        spool().take(record);
         List<Synchronization> acks = (List<Synchronization>) record.removeProperty(HELD);
         if (acks != null) {
             held.work.addAll(acks);
