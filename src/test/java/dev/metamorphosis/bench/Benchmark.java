@@ -1,49 +1,61 @@
 package dev.metamorphosis.bench;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 import dev.metamorphosis.it.BridgeProcess;
+import dev.metamorphosis.it.Http;
 import dev.metamorphosis.it.KafkaBroker;
 import dev.metamorphosis.it.MqttBroker;
+import dev.metamorphosis.it.Scrape;
 
 /**
- * The benchmark ({@code ./mvnw -Pbench}): real brokers on this machine (Mosquitto when it is installed, else the
- * embedded HiveMQ; Kafka in a child JVM), the raw limits (a plain MQTT subscriber, a plain Kafka producer), and the
- * built bridge as its own process, for QoS 0 and 1, payloads of 200 B and 10 KiB, 1 and 100 topics, both delivery
- * modes, 1 and 2 replicas; then latency at a steady 1,000 msg/s and the idle memory. Prints a table and writes it as
- * CSV to {@code target/benchmark/}. Not a test: nothing here passes or fails on a figure.
+ * The benchmark ({@code ./mvnw -Pbench}, see the README's Performance section): real brokers on this machine
+ * (Mosquitto when it is installed, else the embedded HiveMQ; Kafka in a child JVM), the raw limits (plain MQTT
+ * subscribers, a plain Kafka producer) and the built bridge as its own process, for QoS 1 and 0, payloads of 200 B and
+ * 10 KiB, 1 and 100 topics, both delivery modes; then 2 replicas in a shared group, latency at a steady 1,000 msg/s
+ * and the memory of an idle bridge. Prints a table (Markdown) and writes it as CSV to {@code target/benchmark/}. Not a
+ * test: nothing here passes or fails on a figure.
  * <p>
- * Settings (system properties, {@code -Dbench.count=...} on the Maven command line): {@code bench.count} messages
- * per run at 200 B (100,000), {@code bench.count.large} at 10 KiB (20,000), {@code bench.only} a comma-separated
- * list of case names to run (all), {@code bench.broker} {@code mosquitto} or {@code hivemq} (mosquitto when
- * installed), {@code bench.connections} publisher connections (4), {@code bench.window} QoS 1 publishes in flight
- * per connection at most (1000, never above the broker's receive maximum).
+ * Settings, as system properties ({@code -Dbench.count=...} on the Maven command line): {@code bench.count} messages a
+ * run at 200 B (100,000), {@code bench.count.large} at 10 KiB (20,000), {@code bench.only} a comma-separated list of
+ * the starts of the run names to do ({@code qos1 200 B 1 topic}, {@code replicas}, {@code latency}, {@code idle}; all
+ * by default), {@code bench.broker} {@code hivemq} to use the embedded broker even when Mosquitto is installed,
+ * {@code bench.connections} publisher connections (4), {@code bench.window} QoS 1 publishes in flight per connection
+ * at most (1000, never above the broker's receive maximum), {@code bench.java.opts} more JVM options for the bridge,
+ * {@code bench.jfr} true to record each measured bridge run with JFR, {@code bench.threads} true to print where each
+ * run's CPU went.
  */
 public final class Benchmark {
 
-    /** Messages published and bridged before each measured run, so the JIT has compiled the hot path. */
-    private static final int WARM_UP = 20_000;
     private static final String[] COLUMNS = {"run", "subscriber", "delivery", "replicas", "published", "delivered",
         "lost", "duplicated", "reordered", "msg_per_s", "raw_msg_per_s", "ratio", "latency_p50_ms", "latency_p99_ms",
-        "bridge_cpu_s", "bridge_peak_rss_mib", "broker_cpu_pct", "machine_cpu_pct", "limited_by"};
+        "bridge_cpu_s", "bridge_cpu_us_per_msg", "bridge_peak_rss_mib", "mean_batch", "broker_cpu_pct",
+        "machine_cpu_pct", "limited_by"};
+    /** The bridge's heap in the load runs: what the Kubernetes manifests give it (75 % of 512 MiB). */
+    private static final String HEAP = "-Xmx384m";
+    /** Warm-up rounds end once the JIT compiler uses less than this share of the run's time, or after 5 rounds. */
+    private static final double JIT_QUIET = 0.1;
 
     private final int count = Integer.getInteger("bench.count", 100_000);
     private final int countLarge = Integer.getInteger("bench.count.large", 20_000);
     private final int connections = Integer.getInteger("bench.connections", 4);
     private final int window = Integer.getInteger("bench.window", 1000);
     private final List<String> only = List.of(System.getProperty("bench.only", "").split(","));
+    private final boolean showThreads = Boolean.getBoolean("bench.threads");
     private final List<Map<String, String>> rows = new ArrayList<>();
     private final Map<String, Double> raw = new HashMap<>();
     private final Path out;
@@ -51,7 +63,6 @@ public final class Benchmark {
     private KafkaSide kafkaSide;
     private int mqttPort;
     private long brokerPid = -1;
-    private String brokerName;
     private int runs;
 
     private Benchmark(Path out) {
@@ -60,8 +71,7 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.WARN);
-        Path out = Files.createDirectories(Path.of("target/benchmark").toAbsolutePath());
-        new Benchmark(out).run();
+        new Benchmark(Files.createDirectories(Path.of("target/benchmark").toAbsolutePath())).run();
         System.exit(0);
     }
 
@@ -71,29 +81,30 @@ public final class Benchmark {
                 ? Optional.empty() : Mosquitto.executable();
         Mosquitto mosquitto = null;
         MqttBroker hivemq = null;
+        String brokerName;
         if (mosquittoExecutable.isPresent()) {
             mosquitto = Mosquitto.start(mosquittoExecutable.get(), out.resolve("mosquitto-" + stamp));
             mqttPort = mosquitto.port();
             brokerPid = mosquitto.pid();
-            brokerName = mosquitto.version;
+            brokerName = mosquitto.version + " (max_queued_messages 0, max_inflight_messages 1000)";
         } else {
             hivemq = MqttBroker.start("bench", false);
             mqttPort = hivemq.port();
-            brokerName = "HiveMQ CE (embedded, in the benchmark's JVM)";
+            brokerName = "HiveMQ CE 2025.5 (embedded, in the benchmark's JVM)";
         }
         kafka = KafkaBroker.start("bench", Map.of());
         kafkaSide = new KafkaSide(kafka.bootstrap());
-        String machine = machine();
-        System.out.println("Machine: " + machine);
-        System.out.println("MQTT broker: " + brokerName + "; Kafka 3.9 (KRaft, child JVM); load average at start "
-                + Proc.loadAverage());
-        System.out.printf("Publisher: %d connections, up to %d QoS 1 publishes in flight each; %,d messages a run "
-                + "(%,d at 10 KiB), after %,d to warm up%n%n", connections, window, count, countLarge, WARM_UP);
+        String header = "Machine: " + machine() + "\nMQTT broker: " + brokerName + "; Kafka 3.9.1 (KRaft, child JVM)\n"
+                + String.format("Publisher: %d connections, up to %d QoS 1 publishes in flight each; %,d messages a "
+                + "run (%,d at 10 KiB), after as many to warm up (more while the bridge's JIT compiler is busy)",
+                connections, window, count, countLarge);
+        System.out.println(header + "\nLoad average at start: " + Proc.loadAverage() + "\n");
         try {
-            double producer = kafkaSide.producerRate("bench-producer-" + stamp, count, 300);
-            System.out.printf("Plain Kafka producer, 300 B records, acks=all: %,.0f msg/s%n%n", producer);
-            row("kafka producer 300 B", "-", "-", 0, count, count, 0, 0, 0, producer, Double.NaN, null, 0, 0, -1,
-                    -1, "-");
+            if (selected("kafka producer")) {
+                double producer = kafkaSide.producerRate("bench-producer-" + stamp, count, 300);
+                System.out.printf("%-24s %,9.0f msg/s%n", "kafka producer 300 B", producer);
+                row("kafka producer 300 B", "plain producer", "", 0, count, null, producer, null, null, "");
+            }
             for (int qos : new int[] {1, 0}) {
                 for (int size : new int[] {200, 10240}) {
                     for (int topics : new int[] {1, 100}) {
@@ -101,18 +112,29 @@ public final class Benchmark {
                     }
                 }
             }
-            replicas();
-            latency();
-            idleMemory();
+            if (selected("replicas")) {
+                for (String delivery : new String[] {"at-least-once", "buffered"}) {
+                    bridge("replicas: " + caseName(1, 200, 100), caseName(1, 200, 100), 1, 200, 100, count,
+                            delivery, 2, 0, Map.of());
+                }
+            }
+            if (selected("latency")) {
+                // batches fill by time: 1,000 msg/s never fills a batch of 10,000 within KAFKA_INTERVAL=1
+                for (String delivery : new String[] {"at-least-once", "buffered"}) {
+                    bridge("latency: qos1 200 B 1 topic at 1,000 msg/s", null, 1, 200, 1, 20_000, delivery, 1,
+                            1000, Map.of("KAFKA_BATCH_SIZE", "10000"));
+                }
+            }
+            if (selected("idle")) {
+                idleMemory();
+            }
         } finally {
             Path csv = out.resolve("benchmark-" + stamp + ".csv");
             writeCsv(csv);
-            Files.copy(csv, out.resolve("benchmark.csv"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            System.out.println();
-            System.out.println("Machine: " + machine + "; MQTT broker: " + brokerName + "; load average now "
-                    + Proc.loadAverage());
+            Files.copy(csv, out.resolve("benchmark.csv"), StandardCopyOption.REPLACE_EXISTING);
+            System.out.println("\n" + header + "\nLoad average at the end: " + Proc.loadAverage() + "\n");
             printTable();
-            System.out.println("CSV: " + csv);
+            System.out.println("\nCSV: " + csv);
             kafkaSide.close();
             kafka.close();
             if (mosquitto != null) {
@@ -125,7 +147,7 @@ public final class Benchmark {
     }
 
     private boolean selected(String name) {
-        return only.size() == 1 && only.get(0).isEmpty() || only.stream().anyMatch(name::startsWith);
+        return only.size() == 1 && only.get(0).isEmpty() || only.stream().anyMatch(o -> name.startsWith(o.strip()));
     }
 
     private static String caseName(int qos, int size, int topics) {
@@ -133,55 +155,62 @@ public final class Benchmark {
                 + (topics == 1 ? " topic" : " topics");
     }
 
-    /** One case: the plain subscriber, then the bridge in each delivery mode. */
+    /** One case: the plain subscribers, then the bridge in each delivery mode. */
     private void throughput(int qos, int size, int topics) throws Exception {
         String name = caseName(qos, size, topics);
         if (!selected(name)) {
             return;
         }
         int n = size > 1024 ? countLarge : count;
-        double limit = plain(name, qos, size, topics, n);
-        raw.put(name, limit);
+        double wire = plain(name, "plain subscriber", qos, size, topics, n,
+                filter -> new PlainSubscriber("127.0.0.1", mqttPort, filter, qos, 65535));
+        raw.put(name, wire);
+        plain(name, "plain Paho subscriber", qos, size, topics, n,
+                filter -> new PahoSubscriber("127.0.0.1", mqttPort, filter, qos, 8000));
         for (String delivery : new String[] {"at-least-once", "buffered"}) {
-            bridge(name, qos, size, topics, n, delivery, 1, Map.of());
+            bridge(name, name, qos, size, topics, n, delivery, 1, Integer.getInteger("bench.rate", 0), Map.of());
         }
     }
 
-    /** The raw limit: a plain subscriber's rate for this case. */
-    private double plain(String name, int qos, int size, int topics, int n) throws Exception {
+    /** A plain subscriber's rate for this case, after a warm-up; the fastest is the raw limit. */
+    private double plain(String name, String subscriber, int qos, int size, int topics, int n,
+                         Function<String, Subscriber> connect) throws Exception {
         String prefix = "bench/" + ++runs;
-        try (PlainSubscriber subscriber = new PlainSubscriber("127.0.0.1", mqttPort, prefix + "/#", qos, 65535)) {
-            Load load = new Load("127.0.0.1", mqttPort, connections, window);
-            int warm = Math.min(WARM_UP, n);
-            load.publish(prefix + "/warmup", topics, warm, size, qos, 0);
-            awaitPlain(subscriber, warm);
-            subscriber.tally.clear();
-            double broker0 = brokerCpu();
-            long[] machine0 = Proc.machineTicks();
+        Load load = new Load("127.0.0.1", mqttPort, connections, window);
+        try (Subscriber warm = connect.apply(prefix + "/warmup/#")) {
+            load.publish(prefix + "/warmup", topics, n, size, qos, 0);
+            awaitPlain(warm, n);
+        }
+        try (Subscriber plain = connect.apply(prefix + "/m/#")) {
+            Usage before = Usage.now(List.of(), brokerPid);
             Load.Run run = load.publish(prefix + "/m", topics, n, size, qos, 0);
-            awaitPlain(subscriber, n);
-            long[] machine1 = Proc.machineTicks();
-            Tally t = subscriber.tally;
+            awaitPlain(plain, n);
+            Usage after = Usage.now(List.of(), brokerPid);
+            Tally t = plain.tally();
             double seconds = (t.lastArrival - run.startMillis()) / 1000.0;
             double rate = t.distinct() / seconds;
-            row(name, "plain", "-", 0, n, t.delivered, n - t.distinct(), t.duplicated, t.reordered, rate,
-                    Double.NaN, null, -1, -1, brokerShare(broker0, seconds), Proc.busy(machine0, machine1),
+            Map<String, String> r = row(name, subscriber, "", 0, n, t, rate, null, null,
                     limitedBy(run, t.lastArrival, "subscriber"));
-            System.out.printf("%-22s plain subscriber      %,8.0f msg/s  (publisher %,.0f msg/s)%n", name, rate,
+            r.put("broker_cpu_pct", percent(after.brokerShare(before, brokerPid >= 0)));
+            r.put("machine_cpu_pct", percent(after.machineBusy(before)));
+            System.out.printf("%-24s %,9.0f msg/s  %s (the publisher %,.0f msg/s)%n", name, rate, subscriber,
                     run.rate());
+            if (showThreads) {
+                System.out.print(after.breakdown(before));
+            }
             return rate;
         }
     }
 
-    private static void awaitPlain(PlainSubscriber subscriber, long expected) throws InterruptedException {
+    private static void awaitPlain(Subscriber subscriber, long expected) throws InterruptedException {
         long seen = -1;
         long lastChange = System.nanoTime();
-        while (subscriber.tally.distinct() < expected && System.nanoTime() - lastChange < 10_000_000_000L) {
+        while (subscriber.tally().distinct() < expected && System.nanoTime() - lastChange < 10_000_000_000L) {
             if (subscriber.failure() != null) {
                 throw new IllegalStateException("plain subscriber failed", subscriber.failure());
             }
             Thread.sleep(20);
-            long now = subscriber.tally.delivered;
+            long now = subscriber.tally().delivered;
             if (now != seen) {
                 seen = now;
                 lastChange = System.nanoTime();
@@ -190,11 +219,12 @@ public final class Benchmark {
     }
 
     /**
-     * The bridge (one or more replicas, in one shared group when more) on this case: warm-up, then {@code n}
-     * messages as fast as the publisher goes, then the tally from Kafka's append times.
+     * The bridge (several replicas in one shared group when {@code replicas} > 1) on this case: warm-up rounds of
+     * {@code n} messages until its JIT compiler is quiet, then {@code n} messages as fast as the publisher goes (or
+     * at {@code perSecond}), then the tally from Kafka's append times.
      */
-    private void bridge(String name, int qos, int size, int topics, int n, String delivery, int replicas,
-                        Map<String, String> extra) throws Exception {
+    private void bridge(String name, String rawCase, int qos, int size, int topics, int n, String delivery,
+                        int replicas, int perSecond, Map<String, String> extra) throws Exception {
         String id = "bench-" + ++runs;
         kafkaSide.createTopic(id, 1);
         List<BridgeProcess> bridges = new ArrayList<>();
@@ -207,107 +237,94 @@ public final class Benchmark {
                     env.put("MQTT_SHARED_GROUP", id);
                 }
                 env.putAll(extra);
+                env.put("JAVA_OPTS", (HEAP + " " + System.getProperty("bench.java.opts", "")).strip());
                 bridges.add(BridgeProcess.start(Files.createDirectories(out.resolve("runs").resolve(id + "-" + r)),
                         env));
             }
             for (BridgeProcess b : bridges) {
                 b.awaitSubscribed(Duration.ofSeconds(120));
             }
+            List<Long> pids = bridges.stream().map(BridgeProcess::pid).toList();
             Load load = new Load("127.0.0.1", mqttPort, connections, window);
-            int warm = Math.min(WARM_UP, n);
-            load.publish(id + "/warmup", topics, warm, size, qos, 0);
-            kafkaSide.await(id, warm, Duration.ofSeconds(30));
+            int rounds = 0;
+            double compiling;
+            do {
+                Usage before = Usage.now(pids, brokerPid);
+                load.publish(id + "/warmup", topics, n, size, qos, 0);
+                kafkaSide.await(id, (long) n * ++rounds, Duration.ofSeconds(30));
+                Usage after = Usage.now(pids, brokerPid);
+                compiling = after.compilerCpu(before) / after.seconds(before);
+            } while (compiling > JIT_QUIET && rounds < 5);
             long before = kafkaSide.count(id);
-            double cpu0 = bridges.stream().mapToDouble(b -> Proc.cpuSeconds(b.pid())).sum();
-            double broker0 = brokerCpu();
-            long[] machine0 = Proc.machineTicks();
+            double[] batches = batches(bridges);
+            Usage start = Usage.now(pids, brokerPid);
             profile(bridges, "start", id);
-            Load.Run run = load.publish(id + "/m", topics, n, size, qos, 0);
+            Load.Run run = load.publish(id + "/m", topics, n, size, qos, perSecond);
             kafkaSide.await(id, before + n, Duration.ofSeconds(20));
-            long[] machine1 = Proc.machineTicks();
+            Usage end = Usage.now(pids, brokerPid);
             profile(bridges, "stop", id);
-            double cpu = bridges.stream().mapToDouble(b -> Proc.cpuSeconds(b.pid())).sum() - cpu0;
-            double rss = bridges.stream().mapToDouble(b -> Proc.peakRssMiB(b.pid())).max().orElse(0);
+            double[] batchesAfter = batches(bridges);
             Tally t = kafkaSide.tally(id, "/m/");
-            double seconds = (t.lastArrival - run.startMillis()) / 1000.0;
             double rate = t.distinct() * 1000.0 / Math.max(1, t.lastArrival - run.startMillis());
-            row(name, "bridge", delivery, replicas, n, t.delivered, n - t.distinct(), t.duplicated, t.reordered, rate,
-                    raw.getOrDefault(name, Double.NaN), null, cpu, rss, brokerShare(broker0, seconds),
-                    Proc.busy(machine0, machine1), limitedBy(run, t.lastArrival, "bridge"));
-            System.out.printf("%-22s bridge %-13s x%d %,8.0f msg/s  lost %d, duplicated %d, CPU %.1f s%n", name,
-                    delivery, replicas, rate, n - t.distinct(), t.duplicated, cpu);
+            double cpu = end.bridgeCpu(start);
+            Map<String, String> r = row(name, "bridge", delivery, replicas, n, t, rate,
+                    rawCase == null ? null : raw.get(rawCase), perSecond > 0 ? t : null,
+                    perSecond > 0 ? "rate " + perSecond + "/s" : limitedBy(run, t.lastArrival, "bridge"));
+            r.put("bridge_cpu_s", String.format(Locale.ROOT, "%.1f", cpu));
+            r.put("bridge_cpu_us_per_msg", String.format(Locale.ROOT, "%.0f", cpu * 1e6 / n));
+            r.put("bridge_peak_rss_mib", String.format(Locale.ROOT, "%.0f",
+                    bridges.stream().mapToDouble(b -> Proc.peakRssMiB(b.pid())).max().orElse(0)));
+            r.put("mean_batch", String.format(Locale.ROOT, "%.0f",
+                    (batchesAfter[0] - batches[0]) / Math.max(1, batchesAfter[1] - batches[1])));
+            r.put("broker_cpu_pct", percent(end.brokerShare(start, brokerPid >= 0)));
+            r.put("machine_cpu_pct", percent(end.machineBusy(start)));
+            System.out.printf("%-24s %,9.0f msg/s  bridge %s x%d%s: %.0f µs CPU a message (%.0f without the JIT "
+                    + "compiler), mean batch %s, %d warm-up round(s)%s%n", name, rate, delivery, replicas,
+                    perSecond > 0 ? ", p50 " + r.get("latency_p50_ms") + " ms, p99 " + r.get("latency_p99_ms") + " ms"
+                    : "", cpu * 1e6 / n, (cpu - end.compilerCpu(start)) * 1e6 / n, r.get("mean_batch"), rounds,
+                    t.delivered == n && t.duplicated == 0 ? "" : String.format(", LOST %d, DUPLICATED %d",
+                            n - t.distinct(), t.duplicated));
+            if (showThreads) {
+                System.out.print(end.breakdown(start));
+            }
         } finally {
             stop(bridges);
         }
     }
 
-    private void replicas() throws Exception {
-        String name = caseName(1, 200, 100);
-        if (!selected("replicas")) {
-            return;
-        }
-        for (String delivery : new String[] {"at-least-once", "buffered"}) {
-            bridge(name, 1, 200, 100, count, delivery, 2, Map.of());
-        }
-    }
-
-    /** Latency at a steady 1,000 msg/s, QoS 1, 200 B, 1 topic, batches by time (KAFKA_INTERVAL=1). */
-    private void latency() throws Exception {
-        if (!selected("latency")) {
-            return;
-        }
-        int rate = 1000;
-        int n = 20 * rate;
-        for (String delivery : new String[] {"at-least-once", "buffered"}) {
-            String id = "bench-" + ++runs;
-            kafkaSide.createTopic(id, 1);
-            Map<String, String> env = BridgeProcess.environment(mqttPort, kafka.bootstrap(), id, delivery);
-            env.put("KAFKA_BATCH_SIZE", "10000");
-            BridgeProcess b = BridgeProcess.start(Files.createDirectories(out.resolve("runs").resolve(id)), env);
-            try {
-                b.awaitSubscribed(Duration.ofSeconds(120));
-                Load load = new Load("127.0.0.1", mqttPort, connections, window);
-                load.publish(id + "/warmup", 1, 2 * rate, 200, 1, rate);
-                double cpu0 = Proc.cpuSeconds(b.pid());
-                long before = kafkaSide.count(id);
-                long[] machine0 = Proc.machineTicks();
-                Load.Run run = load.publish(id + "/m", 1, n, 200, 1, rate);
-                kafkaSide.await(id, before + n, Duration.ofSeconds(20));
-                long[] machine1 = Proc.machineTicks();
-                Tally t = kafkaSide.tally(id, "/m/");
-                String name = "latency qos1 200 B @1000/s";
-                row(name, "bridge", delivery, 1, n, t.delivered, n - t.distinct(), t.duplicated, t.reordered,
-                        t.distinct() * 1000.0 / Math.max(1, t.lastArrival - run.startMillis()), Double.NaN,
-                        t, Proc.cpuSeconds(b.pid()) - cpu0, Proc.peakRssMiB(b.pid()), -1,
-                        Proc.busy(machine0, machine1), "rate");
-                System.out.printf("%-22s bridge %-13s p50 %d ms, p99 %d ms (KAFKA_INTERVAL=1, KAFKA_BATCH_SIZE="
-                        + "10000)%n", name, delivery, t.latencyPercentile(50), t.latencyPercentile(99));
-            } finally {
-                stop(List.of(b));
-            }
-        }
-    }
-
-    /** Resident memory of an idle bridge with the JVM's default heap (no -Xmx). */
+    /** Resident memory of an idle bridge with the JVM's default heap (no -Xmx), after 15 s of quiet. */
     private void idleMemory() throws Exception {
-        if (!selected("idle")) {
-            return;
-        }
         String id = "bench-" + ++runs;
         Map<String, String> env = BridgeProcess.environment(mqttPort, kafka.bootstrap(), id, "at-least-once");
         env.put("JAVA_OPTS", "");
         BridgeProcess b = BridgeProcess.start(Files.createDirectories(out.resolve("runs").resolve(id)), env);
         try {
             b.awaitSubscribed(Duration.ofSeconds(120));
-            Thread.sleep(15_000); // idle: the start-up's garbage settles
+            Thread.sleep(15_000); // idle, by definition: nothing to wait for
             double rss = Proc.rssMiB(b.pid());
-            row("idle, default heap", "bridge", "at-least-once", 1, 0, 0, 0, 0, 0, 0, Double.NaN, null,
-                    Proc.cpuSeconds(b.pid()), rss, -1, -1, "-");
-            System.out.printf("%-22s bridge RSS %.0f MiB (peak %.0f MiB) after 15 s idle, no -Xmx%n",
-                    "idle, default heap", rss, Proc.peakRssMiB(b.pid()));
+            Map<String, String> r = row("idle, default heap", "bridge", "at-least-once", 1, 0, null, 0, null, null,
+                    "");
+            r.put("bridge_peak_rss_mib", String.format(Locale.ROOT, "%.0f", rss));
+            System.out.printf("%-24s RSS %.0f MiB after 15 s idle (peak %.0f MiB), no -Xmx%n", "idle, default heap",
+                    rss, Proc.peakRssMiB(b.pid()));
         } finally {
             stop(List.of(b));
         }
+    }
+
+    /** Records and batches the bridges have written so far, from their metrics: {records, batches}. */
+    private static double[] batches(List<BridgeProcess> bridges) {
+        double records = 0;
+        double batches = 0;
+        for (BridgeProcess b : bridges) {
+            Http.Response metrics = Http.get(b.healthPort(), "/metrics");
+            if (metrics != null && metrics.status() == 200) {
+                Scrape scrape = new Scrape(metrics.body());
+                records += scrape.value("metamorphosis_kafka_batch_size_records_sum");
+                batches += scrape.value("metamorphosis_kafka_batch_size_records_count");
+            }
+        }
+        return new double[] {records, batches};
     }
 
     /**
@@ -352,48 +369,48 @@ public final class Benchmark {
         }
     }
 
-    /** Share of one core the MQTT broker used over the last {@code seconds}, when it runs as its own process. */
-    private double brokerShare(double cpuBefore, double seconds) {
-        return brokerPid < 0 || seconds <= 0 ? -1 : (brokerCpu() - cpuBefore) / seconds;
-    }
-
-    private double brokerCpu() {
-        return brokerPid < 0 ? 0 : Proc.cpuSeconds(brokerPid);
-    }
-
     /**
      * The publisher, when the subscriber (or bridge) had everything within a second of the last publish; else the
      * subscriber, which fell behind while the broker queued.
      */
     private static String limitedBy(Load.Run run, long lastArrival, String consumer) {
         long lag = lastArrival - run.endMillis();
-        return lag <= 1000 ? "publisher" : consumer + " (+" + lag + " ms after the last publish)";
+        return lag <= 1000 ? "publisher" : consumer + " (done " + lag + " ms after the last publish)";
     }
 
-    private void row(String run, String subscriber, String delivery, int replicas, long published, long delivered,
-                     long lost, long duplicated, long reordered, double rate, double rawRate, Tally latency,
-                     double cpu, double rss, double brokerShare, double machineBusy, String limit) {
-        Map<String, String> r = new java.util.LinkedHashMap<>();
+    private Map<String, String> row(String run, String subscriber, String delivery, int replicas, long published,
+                                    Tally t, double rate, Double rawRate, Tally latency, String limit) {
+        Map<String, String> r = new LinkedHashMap<>();
+        for (String c : COLUMNS) {
+            r.put(c, "");
+        }
         r.put("run", run);
         r.put("subscriber", subscriber);
         r.put("delivery", delivery);
-        r.put("replicas", replicas == 0 ? "-" : Integer.toString(replicas));
+        r.put("replicas", replicas == 0 ? "" : Integer.toString(replicas));
         r.put("published", Long.toString(published));
-        r.put("delivered", Long.toString(delivered));
-        r.put("lost", Long.toString(lost));
-        r.put("duplicated", Long.toString(duplicated));
-        r.put("reordered", Long.toString(reordered));
+        if (t != null) {
+            r.put("delivered", Long.toString(t.delivered));
+            r.put("lost", Long.toString(published - t.distinct()));
+            r.put("duplicated", Long.toString(t.duplicated));
+            r.put("reordered", Long.toString(t.reordered));
+        }
         r.put("msg_per_s", String.format(Locale.ROOT, "%.0f", rate));
-        r.put("raw_msg_per_s", Double.isNaN(rawRate) ? "" : String.format(Locale.ROOT, "%.0f", rawRate));
-        r.put("ratio", Double.isNaN(rawRate) ? "" : String.format(Locale.ROOT, "%.2f", rate / rawRate));
-        r.put("latency_p50_ms", latency == null ? "" : Long.toString(latency.latencyPercentile(50)));
-        r.put("latency_p99_ms", latency == null ? "" : Long.toString(latency.latencyPercentile(99)));
-        r.put("bridge_cpu_s", subscriber.equals("bridge") ? String.format(Locale.ROOT, "%.1f", cpu) : "");
-        r.put("bridge_peak_rss_mib", subscriber.equals("bridge") ? String.format(Locale.ROOT, "%.0f", rss) : "");
-        r.put("broker_cpu_pct", brokerShare < 0 ? "" : String.format(Locale.ROOT, "%.0f", brokerShare * 100));
-        r.put("machine_cpu_pct", machineBusy < 0 ? "" : String.format(Locale.ROOT, "%.0f", machineBusy * 100));
+        if (rawRate != null) {
+            r.put("raw_msg_per_s", String.format(Locale.ROOT, "%.0f", rawRate));
+            r.put("ratio", String.format(Locale.ROOT, "%.2f", rate / rawRate));
+        }
+        if (latency != null) {
+            r.put("latency_p50_ms", Long.toString(latency.latencyPercentile(50)));
+            r.put("latency_p99_ms", Long.toString(latency.latencyPercentile(99)));
+        }
         r.put("limited_by", limit);
         rows.add(r);
+        return r;
+    }
+
+    private static String percent(double share) {
+        return share < 0 ? "" : String.format(Locale.ROOT, "%.0f", share * 100);
     }
 
     private void writeCsv(Path csv) throws IOException {
@@ -409,52 +426,46 @@ public final class Benchmark {
         Files.writeString(csv, text);
     }
 
-    /** The table as Markdown, ready for the README. */
+    /** The table as Markdown, for the README. */
     private void printTable() {
-        String[] heads = {"run", "subscriber", "delivery", "replicas", "msg/s", "raw msg/s", "ratio", "p50 ms",
-            "p99 ms", "bridge CPU s", "peak RSS MiB", "broker CPU %", "machine CPU %", "lost", "dup",
-            "limited by"};
-        String[] keys = {"run", "subscriber", "delivery", "replicas", "msg_per_s", "raw_msg_per_s", "ratio",
-            "latency_p50_ms", "latency_p99_ms", "bridge_cpu_s", "bridge_peak_rss_mib", "broker_cpu_pct",
-            "machine_cpu_pct", "lost", "duplicated", "limited_by"};
-        System.out.println("| " + String.join(" | ", heads) + " |");
-        System.out.println("|" + "---|".repeat(heads.length));
-        for (Map<String, String> r : rows) {
-            List<String> cells = new ArrayList<>();
-            for (String k : keys) {
-                String v = r.get(k);
-                cells.add(k.equals("msg_per_s") || k.equals("raw_msg_per_s") ? thousands(v) : v);
-            }
-            System.out.println("| " + String.join(" | ", cells) + " |");
+        String[][] columns = {{"run", "run"}, {"subscriber", "subscriber"}, {"delivery", "delivery"},
+            {"replicas", "replicas"},
+            {"msg/s", "msg_per_s"}, {"raw msg/s", "raw_msg_per_s"}, {"ratio", "ratio"},
+            {"p50 ms", "latency_p50_ms"}, {"p99 ms", "latency_p99_ms"}, {"bridge CPU s", "bridge_cpu_s"},
+            {"µs CPU/msg", "bridge_cpu_us_per_msg"}, {"peak RSS MiB", "bridge_peak_rss_mib"},
+            {"mean batch", "mean_batch"}, {"broker CPU %", "broker_cpu_pct"}, {"machine CPU %", "machine_cpu_pct"},
+            {"lost", "lost"}, {"dup", "duplicated"}, {"limited by", "limited_by"}};
+        StringBuilder head = new StringBuilder("|");
+        StringBuilder rule = new StringBuilder("|");
+        for (String[] c : columns) {
+            head.append(' ').append(c[0]).append(" |");
+            rule.append("---|");
         }
-    }
-
-    private static String thousands(String number) {
-        return number.isEmpty() ? number : String.format(Locale.ROOT, "%,d", Long.parseLong(number));
+        System.out.println(head + "\n" + rule);
+        for (Map<String, String> r : rows) {
+            StringBuilder line = new StringBuilder("|");
+            for (String[] c : columns) {
+                String v = r.get(c[1]);
+                if (!v.isEmpty() && c[1].endsWith("msg_per_s")) {
+                    v = String.format(Locale.ROOT, "%,d", Long.parseLong(v));
+                }
+                line.append(' ').append(v).append(" |");
+            }
+            System.out.println(line);
+        }
     }
 
     private static String machine() {
         String cpu = "?";
+        long memory = 0;
         try {
             cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
                     .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse("?");
-        } catch (IOException e) {
-            // not Linux
-        }
-        long memory = 0;
-        try {
             memory = Long.parseLong(Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("[^0-9]", ""));
         } catch (IOException | RuntimeException e) {
-            // not Linux
+            // the benchmark reads /proc: Linux only
         }
         return Runtime.getRuntime().availableProcessors() + " CPUs (" + cpu + "), " + Math.round(memory / 1048576.0)
-                + " GiB RAM, Java " + System.getProperty("java.version");
-    }
-
-    static {
-        // the benchmark is Linux-only: CPU and memory come from /proc
-        if (!Files.isDirectory(Path.of("/proc/self"))) {
-            throw new UncheckedIOException(new IOException("the benchmark reads /proc: Linux only"));
-        }
+                + " GiB RAM, Linux, Java " + System.getProperty("java.version");
     }
 }

@@ -15,9 +15,12 @@ import dev.metamorphosis.it.Ports;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A real Mosquitto broker as a child process on a free loopback port, with its stock limits except one: no bound on
+ * A real Mosquitto broker as a child process on a free loopback port, with its stock limits except two: no bound on
  * the messages it queues per client ({@code max_queued_messages 0}, default 1000), so a subscriber that falls behind
- * a fast publisher gets every message late instead of losing some.
+ * a fast publisher gets every message late instead of losing some; and 1,000 QoS 1 messages in flight per client
+ * ({@code max_inflight_messages}, default 20), which Mosquitto advertises as its receive maximum, so the publisher
+ * pipelines more than 20 publishes per connection. (A subscriber that gives its own receive maximum, as the bridge
+ * does, gets as many in flight as it asks for either way.)
  */
 final class Mosquitto implements AutoCloseable {
 
@@ -52,6 +55,7 @@ final class Mosquitto implements AutoCloseable {
                     "user root", // when started as root, stay root
                     "listener " + port + " 127.0.0.1",
                     "max_queued_messages 0",
+                    "max_inflight_messages 1000",
                     "persistence false",
                     "log_type error",
                     "log_type warning", ""));

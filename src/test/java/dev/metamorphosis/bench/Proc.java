@@ -15,13 +15,44 @@ final class Proc {
 
     /** User plus system CPU seconds the process has used so far; 0 once it has gone. */
     static double cpuSeconds(long pid) {
+        double[] times = times(pid);
+        return times[0] + times[1];
+    }
+
+    /** System (kernel) CPU seconds the process has used so far. */
+    static double systemSeconds(long pid) {
+        return times(pid)[1];
+    }
+
+    private static double[] times(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS;
+            return new double[] {Long.parseLong(fields[11]) / TICKS, Long.parseLong(fields[12]) / TICKS};
         } catch (IOException | RuntimeException e) {
-            return 0;
+            return new double[] {0, 0};
         }
+    }
+
+    /** CPU seconds so far of each thread of the process, by thread name (as Linux keeps it, 15 characters). */
+    static java.util.Map<String, Double> threadSeconds(long pid) {
+        java.util.Map<String, Double> seconds = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String name = Files.readString(task.resolve("comm")).strip().replaceAll("[0-9]+", "N");
+                    String stat = Files.readString(task.resolve("stat"));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    seconds.merge(name, (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS,
+                            Double::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended
+                }
+            }
+        } catch (IOException e) {
+            // the process ended
+        }
+        return seconds;
     }
 
     /** Peak resident set size of the process so far (VmHWM), in MiB; 0 once it has gone. */

@@ -1,6 +1,5 @@
 package dev.metamorphosis.bench;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
 
@@ -15,8 +14,20 @@ record Stamp(int connection, int seq, long publishedMillis) {
 
     /** Writes the stamp over the first bytes of a payload (of at least {@link #LENGTH} bytes). */
     static void write(byte[] payload, int connection, int seq, long millis) {
-        byte[] text = String.format("%2d %9d %14d ", connection, seq, millis).getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(text, 0, payload, 0, LENGTH);
+        digits(payload, 0, 2, connection);
+        digits(payload, 3, 9, seq);
+        digits(payload, 13, 14, millis);
+        payload[2] = ' ';
+        payload[12] = ' ';
+        payload[27] = ' ';
+    }
+
+    /** A number right-aligned in a field of spaces. */
+    private static void digits(byte[] into, int at, int width, long value) {
+        for (int i = at + width - 1; i >= at; i--) {
+            into[i] = value == 0 && i < at + width - 1 ? (byte) ' ' : (byte) ('0' + value % 10);
+            value /= 10;
+        }
     }
 
     /** A payload of the given size, filled, ready for {@link #write}. */
@@ -27,9 +38,18 @@ record Stamp(int connection, int seq, long publishedMillis) {
     }
 
     static Stamp read(byte[] payload, int offset) {
-        String text = new String(payload, offset, LENGTH, StandardCharsets.US_ASCII).strip();
-        String[] parts = text.split(" +");
-        return new Stamp(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Long.parseLong(parts[2]));
+        return new Stamp((int) number(payload, offset, 2), (int) number(payload, offset + 3, 9),
+                number(payload, offset + 13, 14));
+    }
+
+    private static long number(byte[] bytes, int at, int width) {
+        long value = 0;
+        for (int i = at; i < at + width; i++) {
+            if (bytes[i] != ' ') {
+                value = value * 10 + bytes[i] - '0';
+            }
+        }
+        return value;
     }
 
     /** The stamp of a Kafka record value, an envelope {"topic":"...","content":"<base64>"}: decodes only the start. */

@@ -21,13 +21,14 @@ final class Tally {
     long firstArrival = Long.MAX_VALUE;
     volatile long lastArrival;
 
+    /** Counts a message; its order is checked when its topic is given. */
     synchronized void add(String topic, Stamp stamp, long arrivalMillis) {
         delivered++;
         if (seen.computeIfAbsent(stamp.connection(), c -> new BitSet()).get(stamp.seq())) {
             duplicated++;
         } else {
             seen.get(stamp.connection()).set(stamp.seq());
-            Integer last = lastSeq.put(topic + '#' + stamp.connection(), stamp.seq());
+            Integer last = topic == null ? null : lastSeq.put(topic + '#' + stamp.connection(), stamp.seq());
             if (last != null && last > stamp.seq()) {
                 reordered++;
             }

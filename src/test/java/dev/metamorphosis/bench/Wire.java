@@ -30,6 +30,8 @@ final class Wire implements AutoCloseable {
     final OutputStream out;
     /** The broker's receive maximum from its CONNACK: how many QoS 1 publishes may wait for their PUBACK. */
     final int brokerReceiveMaximum;
+    /** A PUBLISH's fixed header, topic, packet id and properties, built here and written at once. */
+    private final byte[] packet = new byte[1024];
 
     /** A packet read: its type (upper four bits of the first byte), flags and the bytes after the length. */
     record Packet(int type, int flags, byte[] body) {
@@ -95,16 +97,23 @@ final class Wire implements AutoCloseable {
     /** Writes (into the buffer; flush to send) one PUBLISH; the packet id is used for QoS 1 only. */
     void publish(byte[] topic, int qos, int packetId, byte[] payload) throws IOException {
         int length = 2 + topic.length + (qos > 0 ? 2 : 0) + 1 + payload.length;
-        out.write(0x30 | qos << 1);
-        varInt(out, length);
-        out.write(topic.length >> 8);
-        out.write(topic.length & 0xff);
-        out.write(topic);
+        int at = 0;
+        packet[at++] = (byte) (0x30 | qos << 1);
+        do {
+            int b = length & 0x7f;
+            length >>>= 7;
+            packet[at++] = (byte) (length > 0 ? b | 0x80 : b);
+        } while (length > 0);
+        packet[at++] = (byte) (topic.length >> 8);
+        packet[at++] = (byte) topic.length;
+        System.arraycopy(topic, 0, packet, at, topic.length);
+        at += topic.length;
         if (qos > 0) {
-            out.write(packetId >> 8);
-            out.write(packetId & 0xff);
+            packet[at++] = (byte) (packetId >> 8);
+            packet[at++] = (byte) packetId;
         }
-        out.write(0); // no properties
+        packet[at++] = 0; // no properties
+        out.write(packet, 0, at);
         out.write(payload);
     }
 
