@@ -19,6 +19,7 @@ import java.util.function.Function;
 import dev.metamorphosis.it.BridgeProcess;
 import dev.metamorphosis.it.Http;
 import dev.metamorphosis.it.KafkaBroker;
+import dev.metamorphosis.it.Mosquitto;
 import dev.metamorphosis.it.MqttBroker;
 import dev.metamorphosis.it.Scrape;
 

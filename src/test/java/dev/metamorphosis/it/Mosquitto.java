@@ -1,4 +1,4 @@
-package dev.metamorphosis.bench;
+package dev.metamorphosis.it;
 
 import java.io.File;
 import java.io.IOException;
@@ -10,8 +10,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-import dev.metamorphosis.it.Ports;
-
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -22,11 +20,11 @@ import static org.awaitility.Awaitility.await;
  * pipelines more than 20 publishes per connection. (A subscriber that gives its own receive maximum, as the bridge
  * does, gets as many in flight as it asks for either way.)
  */
-final class Mosquitto implements AutoCloseable {
+public final class Mosquitto implements AutoCloseable {
 
     private final Process process;
     private final int port;
-    final String version;
+    public final String version;
 
     private Mosquitto(Process process, int port, String version) {
         this.process = process;
@@ -35,7 +33,7 @@ final class Mosquitto implements AutoCloseable {
     }
 
     /** The mosquitto executable on the PATH or in /usr/sbin, if installed. */
-    static Optional<Path> executable() {
+    public static Optional<Path> executable() {
         String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator + "/usr/sbin";
         for (String folder : path.split(File.pathSeparator)) {
             Path candidate = Path.of(folder, "mosquitto");
@@ -46,7 +44,7 @@ final class Mosquitto implements AutoCloseable {
         return Optional.empty();
     }
 
-    static Mosquitto start(Path executable, Path dir) {
+    public static Mosquitto start(Path executable, Path dir) {
         try {
             int port = Ports.free();
             Files.createDirectories(dir);
@@ -86,11 +84,11 @@ final class Mosquitto implements AutoCloseable {
         }
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
