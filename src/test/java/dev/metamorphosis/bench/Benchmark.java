@@ -193,7 +193,7 @@ public final class Benchmark {
             double seconds = (t.lastArrival - run.startMillis()) / 1000.0;
             double rate = t.distinct() / seconds;
             Map<String, String> r = row(name, subscriber, "", 0, n, t, rate, null, null,
-                    limitedBy(run, t.lastArrival, "subscriber"));
+                    limitedBy(run, t.lastArrival, "subscriber", after.machineBusy(before)));
             r.put("broker_cpu_pct", percent(after.brokerShare(before, brokerPid >= 0)));
             r.put("machine_cpu_pct", percent(after.machineBusy(before)));
             System.out.printf("%-24s %,9.0f msg/s  %s (the publisher %,.0f msg/s)%n", name, rate, subscriber,
@@ -277,7 +277,8 @@ public final class Benchmark {
             double cpu = end.bridgeCpu(start);
             Map<String, String> r = row(name, "bridge", delivery, replicas, n, t, rate,
                     rawCase == null ? null : raw.get(rawCase), perSecond > 0 ? t : null,
-                    perSecond > 0 ? "rate " + perSecond + "/s" : limitedBy(run, t.lastArrival, "bridge"));
+                    perSecond > 0 ? "rate " + perSecond + "/s" : limitedBy(run, t.lastArrival, "bridge",
+                            end.machineBusy(start)));
             r.put("bridge_cpu_s", String.format(Locale.ROOT, "%.1f", cpu));
             r.put("bridge_cpu_us_per_msg", String.format(Locale.ROOT, "%.0f", cpu * 1e6 / n));
             r.put("bridge_peak_rss_mib", String.format(Locale.ROOT, "%.0f",
@@ -378,12 +379,16 @@ public final class Benchmark {
     }
 
     /**
-     * The publisher, when the subscriber (or bridge) had everything within a second of the last publish; else the
-     * subscriber, which fell behind while the broker queued.
+     * The subscriber (or bridge) when it had the last message more than a second after the last publish: it fell
+     * behind while the broker queued. Else the machine's CPU when it was 95 % busy or more (publisher, brokers and
+     * bridge share it: the publisher slowed with the rest), else the publisher.
      */
-    private static String limitedBy(Load.Run run, long lastArrival, String consumer) {
+    private static String limitedBy(Load.Run run, long lastArrival, String consumer, double machineBusy) {
         long lag = lastArrival - run.endMillis();
-        return lag <= 1000 ? "publisher" : consumer + " (done " + lag + " ms after the last publish)";
+        if (lag > 1000) {
+            return consumer + " (done " + lag + " ms after the last publish)";
+        }
+        return machineBusy >= 0.95 ? "machine CPU (publisher, brokers and " + consumer + " share it)" : "publisher";
     }
 
     private Map<String, String> row(String run, String subscriber, String delivery, int replicas, long published,
