@@ -8,19 +8,16 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import dev.metamorphosis.it.Records;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.record.TimestampType;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -87,32 +84,17 @@ final class KafkaSide implements AutoCloseable {
      */
     Tally tally(String topic, String marker) {
         Tally tally = new Tally();
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 * 1024 * 1024));
-        try (var consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    if (r.timestampType() != TimestampType.LOG_APPEND_TIME) {
-                        throw new IllegalStateException(topic + " does not stamp records with their append time");
-                    }
-                    byte[] v = r.value();
-                    int quote = indexOf(v, CONTENT, 10);
-                    String mqttTopic = new String(v, 10, quote - 10, StandardCharsets.UTF_8);
-                    if (!mqttTopic.contains(marker)) {
-                        continue;
-                    }
-                    tally.add(mqttTopic, Stamp.ofEnvelope(v, quote + CONTENT.length), r.timestamp());
-                }
+        Records.each(bootstrap, topic, r -> {
+            if (r.timestampType() != TimestampType.LOG_APPEND_TIME) {
+                throw new IllegalStateException(topic + " does not stamp records with their append time");
             }
-        }
+            byte[] v = r.value();
+            int quote = indexOf(v, CONTENT, 10);
+            String mqttTopic = new String(v, 10, quote - 10, StandardCharsets.UTF_8);
+            if (mqttTopic.contains(marker)) {
+                tally.add(mqttTopic, Stamp.ofEnvelope(v, quote + CONTENT.length), r.timestamp());
+            }
+        });
         return tally;
     }
 
