@@ -4,27 +4,36 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.apache.camel.AggregationStrategy;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
+import org.apache.camel.Predicate;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.spi.Synchronization;
 import org.apache.camel.support.DefaultExchange;
 
 /**
- * Collects envelopes into one batch exchange whose body is the list of their exchanges, one Kafka record each.
+ * Collects envelopes into one batch exchange whose body is the list of their exchanges, one Kafka record each; each
+ * envelope leaves the spool's queue as it joins ({@link Spool#take}). As the aggregator's completion predicate, a batch
+ * is complete when it has {@link Spool#batchSize()} envelopes or the spool is {@link Spool#drained()} (plain calls: a
+ * bean method as predicate would copy every exchange to evaluate it).
  * <p>
  * Camel completes an exchange when it joins an aggregate, which would acknowledge its MQTT message before Kafka has
- * it. {@link #holdAcks} therefore takes the completion work (the MQTT acknowledgement, when the consumer acks by
- * hand) off the exchange before it joins; the batch runs it, in arrival order, once the batch's write to Kafka has
- * succeeded, or reports the failure to it if the write failed for good.
+ * it. {@link #hold} therefore takes the completion work (the MQTT acknowledgement, when the consumer acks by hand) off
+ * the exchange when the spool admits it; the work travels with the envelope into its batch, which runs it, in arrival
+ * order, once the batch's write to Kafka has succeeded, or reports the failure to it if the write failed for good.
  */
-public final class Batch implements AggregationStrategy {
+public final class Batch implements AggregationStrategy, Predicate, CamelContextAware {
 
     static final String HELD = "metamorphosis.held";
     /** The record's Kafka topic header, kept: camel-kafka takes the header off when it builds the record. */
     static final String TOPIC = "metamorphosis.topic";
 
-    /** Moves the exchange's completion work to a carrier that travels with it into the batch. */
-    public void holdAcks(Exchange exchange) {
+    private CamelContext context;
+    private Spool spool;
+
+    /** Moves the exchange's completion work into a property that travels with it into the batch. */
+    static void hold(Exchange exchange) {
         List<Synchronization> held = detach(exchange);
         if (!held.isEmpty()) {
             exchange.setProperty(HELD, held);
@@ -52,6 +61,7 @@ public final class Batch implements AggregationStrategy {
         } else {
             held = batch.getProperty(HELD, Held.class);
         }
+        spool().take(record);
         List<Synchronization> acks = (List<Synchronization>) record.removeProperty(HELD);
         if (acks != null) {
             held.work.addAll(acks);
@@ -62,6 +72,29 @@ public final class Batch implements AggregationStrategy {
         }
         batch.getMessage().getBody(List.class).add(record);
         return batch;
+    }
+
+    /** Whether the batch is complete: full, or nothing more waits while acknowledgements wait for it. */
+    @Override
+    public boolean matches(Exchange batch) {
+        return batch.getMessage().getBody(List.class).size() >= spool().batchSize() || spool().drained();
+    }
+
+    private Spool spool() {
+        if (spool == null) {
+            spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
+        }
+        return spool;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.context = camelContext;
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return context;
     }
 
     /** The completion work of every exchange in a batch, run when the batch completes. */

@@ -3,6 +3,11 @@ package dev.metamorphosis;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.Processor;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
+
 /**
  * The Kafka record value: {@code {"topic":"<mqtt topic>","content":"<base64 of the payload>"}}, byte for byte as the
  * Go version's {@code encoding/json} writes it.
@@ -11,8 +16,18 @@ import java.util.Base64;
  * {@code \t} short; other control characters, {@code <}, {@code >}, {@code &}, U+2028 and U+2029 as {@code \}{@code
  * u00xx} (lower-case hex); a lone surrogate as {@code \}{@code ufffd}; everything else as raw UTF-8. The content is
  * standard base64 with padding and no line breaks.
+ * <p>
+ * As a processor (the ingest routes' first step) it replaces the message's body, the payload, by the envelope of the
+ * payload and the MQTT topic in header {@code CamelMqttTopic}.
  */
-public final class Envelope {
+public final class Envelope implements Processor {
+
+    @Override
+    public void process(Exchange exchange) {
+        Message message = exchange.getMessage();
+        message.setBody(wrap(message.getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class),
+                message.getBody(byte[].class)));
+    }
 
     private static final byte[] HEAD = "{\"topic\":\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] MIDDLE = "\",\"content\":\"".getBytes(StandardCharsets.US_ASCII);

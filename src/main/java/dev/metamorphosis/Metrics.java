@@ -25,8 +25,8 @@ import org.apache.camel.spi.OnCamelContextStarting;
  * the last write succeeded, 1: it failed), so dashboards and alerts written for it keep working. Then the registry of
  * camel-micrometer: the {@code metamorphosis_*} meters registered here, Camel's route metrics and the JVM's.
  * <p>
- * The routes report the events: {@link #received} (ingest), {@link #written} (a batch Kafka acknowledged),
- * {@link #process} (a failed write, as the error handler's on-exception-occurred processor) and {@link #probed}.
+ * The routes report the events: {@link #written} (a batch Kafka acknowledged), {@link #process} (a failed write, as the
+ * error handler's on-exception-occurred processor) and {@link #probed}; the MQTT consumer counts what it receives.
  */
 public final class Metrics implements OnCamelContextStarting, Processor {
 
@@ -34,7 +34,6 @@ public final class Metrics implements OnCamelContextStarting, Processor {
             30, 60, 120, 300, 600);
     private static final double[] BATCH_BUCKETS = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 8000, 10000};
 
-    private final LongAdder received = new LongAdder();
     private final LongAdder batches = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private volatile int kafkaState;
@@ -93,11 +92,6 @@ public final class Metrics implements OnCamelContextStarting, Processor {
                 .description("1 while Kafka answers and every partition of KAFKA_TOPIC has a leader").register(registry);
     }
 
-    /** A message arrived from MQTT. */
-    public void received() {
-        received.increment();
-    }
-
     /** Kafka acknowledged a batch: counts it and its records, and each record's time from MQTT to Kafka. */
     public void written(List<Exchange> batch) {
         recordsWritten(batch);
@@ -134,7 +128,7 @@ public final class Metrics implements OnCamelContextStarting, Processor {
         go(out, "kafka_sent", "counter", "Number of batches sent to kafka", batches.sum());
         go(out, "kafka_state", "gauge", "Kafka status (0 is OK)", kafkaState);
         go(out, "mqtt_errors", "counter", "Number of erroneous MQTT messages", mqtt.errors());
-        go(out, "mqtt_received", "counter", "Number of received MQTT messages", received.sum());
+        go(out, "mqtt_received", "counter", "Number of received MQTT messages", mqtt.received());
         return out.append(registry.scrape()).toString();
     }
 

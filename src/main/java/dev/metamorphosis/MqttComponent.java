@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Consumer;
@@ -46,6 +47,7 @@ public final class MqttComponent extends PahoMqtt5Component {
     private static final Logger LOG = LoggerFactory.getLogger("mqtt");
 
     private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    private final LongAdder received = new LongAdder();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
 
@@ -59,6 +61,11 @@ public final class MqttComponent extends PahoMqtt5Component {
     /** Whether every subscription of the bridge is connected. */
     public boolean connected() {
         return !subscribers.isEmpty() && subscribers.stream().allMatch(Subscriber::connected);
+    }
+
+    /** Messages received from MQTT, since start. */
+    public long received() {
+        return received.sum();
     }
 
     /** Connection losses, failed connects and subscribes, client errors, since start. */
@@ -174,6 +181,7 @@ public final class MqttComponent extends PahoMqtt5Component {
 
         @Override
         public void messageArrived(String topic, MqttMessage message) {
+            component().received.increment();
             Exchange exchange = createExchange(true);
             exchange.getIn().setBody(message.getPayload());
             exchange.getIn().setHeader(PahoMqtt5Constants.MQTT_TOPIC, topic);

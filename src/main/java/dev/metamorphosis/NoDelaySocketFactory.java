@@ -1,7 +1,10 @@
 package dev.metamorphosis;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 
 import javax.net.SocketFactory;
@@ -10,39 +13,60 @@ import javax.net.SocketFactory;
  * Plain sockets with {@code TCP_NODELAY} on, for the MQTT client. Paho leaves Nagle's algorithm on, so each small
  * PUBACK waits for the broker's delayed TCP ACK: measured against an MQTT 5 broker on loopback, a QoS 1 subscriber
  * received about 1,100 messages/s with it and about 20,000 without.
+ * <p>
+ * Their input is buffered: Paho reads each packet's first byte, its length and its body in separate reads, each a
+ * system call on a plain socket stream (TLS sockets buffer by themselves).
  */
 public final class NoDelaySocketFactory extends SocketFactory {
 
     @Override
     public Socket createSocket() throws IOException {
-        Socket socket = new Socket();
+        Socket socket = new BufferedSocket();
         socket.setTcpNoDelay(true);
         return socket;
     }
 
     @Override
     public Socket createSocket(String host, int port) throws IOException {
-        return connected(new Socket(host, port));
+        return connected(host == null ? null : InetAddress.getByName(host), port, null, 0);
     }
 
     @Override
     public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-        return connected(new Socket(host, port, localHost, localPort));
+        return connected(host == null ? null : InetAddress.getByName(host), port, localHost, localPort);
     }
 
     @Override
     public Socket createSocket(InetAddress host, int port) throws IOException {
-        return connected(new Socket(host, port));
+        return connected(host, port, null, 0);
     }
 
     @Override
     public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
             throws IOException {
-        return connected(new Socket(address, port, localAddress, localPort));
+        return connected(address, port, localAddress, localPort);
     }
 
-    private static Socket connected(Socket socket) throws IOException {
-        socket.setTcpNoDelay(true);
+    private Socket connected(InetAddress address, int port, InetAddress localAddress, int localPort)
+            throws IOException {
+        Socket socket = createSocket();
+        if (localAddress != null || localPort != 0) {
+            socket.bind(new InetSocketAddress(localAddress, localPort));
+        }
+        socket.connect(new InetSocketAddress(address, port));
         return socket;
+    }
+
+    /** A socket whose input stream is buffered. */
+    private static final class BufferedSocket extends Socket {
+        private InputStream in;
+
+        @Override
+        public synchronized InputStream getInputStream() throws IOException {
+            if (in == null) {
+                in = new BufferedInputStream(super.getInputStream(), 1 << 16);
+            }
+            return in;
+        }
     }
 }

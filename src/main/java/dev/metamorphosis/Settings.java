@@ -84,6 +84,12 @@ public final class Settings implements CamelConfiguration {
             new Setting("MQTT_CLIENT_ID", "", any(),
                     "MQTT client id; empty: the short host name; %h is replaced by the short host name"),
             new Setting("MQTT_QOS", "1", oneOf("0", "1", "2"), "QoS of the subscriptions: 0, 1 or 2"),
+            new Setting("MQTT_SHARED_GROUP", "", shareName(),
+                    "shared subscription group: each filter is subscribed as $share/<group>/<filter>, so the bridges "
+                    + "of one group split the messages; empty: no sharing"),
+            new Setting("MQTT_RECEIVE_MAXIMUM", "", between(1, 65535),
+                    "QoS 1 and 2 messages the broker may send before their acknowledgements; empty: "
+                    + "KAFKA_MAX_BATCH_SIZE or 2 x KAFKA_BATCH_SIZE, whichever is larger (at most 65535)"),
             new Setting("KAFKA_BROKER", null, hosts(), "Kafka host, or comma-separated host[:port] list"),
             new Setting("KAFKA_PORT", "9092", port(), "Kafka port for hosts given without one"),
             new Setting("KAFKA_TLS", "false", bool(), "true: TLS to Kafka"),
@@ -107,6 +113,11 @@ public final class Settings implements CamelConfiguration {
                     "partitions of a topic the bridge creates; -1: the broker's default"),
             new Setting("KAFKA_TOPIC_REPLICATION", "-1", brokerDefaultOrAtLeast1(),
                     "replication factor of a topic the bridge creates; -1: the broker's default"),
+            new Setting("KAFKA_KEY", "none", oneOf("none", "topic"),
+                    "record key: none, as the Go version, or topic: the MQTT topic, so each topic keeps to one "
+                    + "partition and its order"),
+            new Setting("KAFKA_COMPRESSION", "none", oneOf("none", "gzip", "snappy", "lz4", "zstd"),
+                    "compression of the batches Kafka gets: none, gzip, snappy, lz4 or zstd"),
             new Setting("HEALTH_PORT", "8080", port(), "HTTP port of /healthz and /metrics"),
             new Setting("DELIVERY", "at-least-once", oneOf("at-least-once", "buffered"),
                     "at-least-once: acknowledge MQTT once Kafka has the message; buffered: on arrival"),
@@ -190,6 +201,20 @@ public final class Settings implements CamelConfiguration {
         values.put(DERIVED + "mqtt.url", (Boolean.parseBoolean(values.get("mqtt.tls")) ? "ssl" : "tcp") + "://"
                 + (broker.contains(":") && !broker.startsWith("[") ? "[" + broker + "]" : broker)
                 + ":" + values.get("mqtt.port"));
+        String group = values.get("mqtt.shared.group");
+        List<String> filters = new ArrayList<>();
+        for (String filter : split(values.get("mqtt.topic"))) {
+            if (!group.isEmpty() && filter.startsWith("$share/")) {
+                throw new Invalid("MQTT_TOPIC filter " + filter + " is a shared subscription already and "
+                        + "MQTT_SHARED_GROUP=" + group + " would share it again: drop one of them");
+            }
+            filters.add(group.isEmpty() ? filter : "$share/" + group + "/" + filter);
+        }
+        values.put(DERIVED + "mqtt.filters", String.join(",", filters));
+        String receiveMaximum = values.get("mqtt.receive.maximum");
+        values.put(DERIVED + "mqtt.receive-maximum", !receiveMaximum.isEmpty() ? receiveMaximum
+                : Integer.toString(Math.min(65535, Math.max(Integer.parseInt(values.get("kafka.max.batch.size")),
+                        2 * Integer.parseInt(values.get("kafka.batch.size"))))));
         String clientId = values.get("mqtt.client.id");
         values.put(DERIVED + "mqtt.client-id", clientId.isEmpty() ? host : clientId.replace("%h", host));
         List<String> brokers = new ArrayList<>();
@@ -323,6 +348,27 @@ public final class Settings implements CamelConfiguration {
                 throw new IllegalArgumentException("expected a whole number of at least " + min);
             }
             return Integer.toString(n);
+        };
+    }
+
+    private static Check between(int min, int max) {
+        return v -> {
+            int n = integer(v);
+            if (n < min || n > max) {
+                throw new IllegalArgumentException("expected a whole number from " + min + " to " + max);
+            }
+            return Integer.toString(n);
+        };
+    }
+
+    /** An MQTT 5 share name: at least one character, none of them '/', '+', '#'. */
+    private static Check shareName() {
+        return v -> {
+            String name = v.strip();
+            if (name.isEmpty() || name.chars().anyMatch(c -> c == '/' || c == '+' || c == '#' || c == 0)) {
+                throw new IllegalArgumentException("a share name has no '/', '+' or '#'");
+            }
+            return name;
         };
     }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
 import org.apache.camel.component.seda.SedaEndpoint;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
@@ -21,8 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The spool: every envelope received from MQTT and not yet in Kafka, in the SEDA queue {@code spool} or in the batch
- * being filled or written. The ingest routes ask {@link #admit} before they queue an envelope, the batch route calls
- * {@link #take} when it moves one into the batch and {@link #written} once Kafka has the batch.
+ * being filled or written. The ingest routes have it {@link #process admit} an envelope before they queue it, bean
+ * {@code batch} calls {@link #take} when it moves one into the batch, and the write route {@link #written} once Kafka
+ * has the batch.
  * <p>
  * The queue is bounded by {@code SPOOL_MAX_MESSAGES} and {@code SPOOL_MAX_BYTES} (the batch being filled or written
  * holds at most {@code KAFKA_MAX_BATCH_SIZE} more). When full, {@code block} holds the MQTT client until there is room; {@code drop-oldest} and {@code drop-newest} (buffered delivery only) drop, count and
@@ -31,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * closing, nothing is admitted and nothing refused is acknowledged, so the broker delivers it again after a restart.
  * An envelope larger than the Kafka producer takes is not admitted but set aside at once (see {@link DeadLetter}).
  */
-public final class Spool implements CamelContextAware {
+public final class Spool implements CamelContextAware, Processor {
 
     static final String BYTES = "metamorphosis.bytes";
     private static final Logger LOG = LoggerFactory.getLogger("bridge");
@@ -62,10 +64,18 @@ public final class Spool implements CamelContextAware {
     private int maxRequestSize = Integer.MAX_VALUE;
 
     /**
-     * Admits an envelope into the spool, waiting for room or dropping as {@code SPOOL_OVERFLOW} says. Returns false
-     * when this envelope is not to be queued.
+     * Admits an envelope into the spool, waiting for room or dropping as {@code SPOOL_OVERFLOW} says. An envelope
+     * that is not to be queued goes no further: its route stops here.
      */
-    public boolean admit(Exchange exchange) throws InterruptedException {
+    @Override
+    public void process(Exchange exchange) throws InterruptedException {
+        if (!admit(exchange)) {
+            exchange.setRouteStop(true);
+        }
+    }
+
+    /** Admits an envelope, or returns false when it is not to be queued. */
+    private boolean admit(Exchange exchange) throws InterruptedException {
         byte[] envelope = exchange.getMessage().getBody(byte[].class);
         long size = envelope == null ? 0 : envelope.length;
         exchange.setProperty(BYTES, size);
@@ -100,7 +110,9 @@ public final class Spool implements CamelContextAware {
         } finally {
             lock.unlock();
         }
-        if (!atLeastOnce) {
+        if (atLeastOnce) {
+            Batch.hold(exchange);
+        } else {
             acknowledge(exchange);
         }
         return true;

@@ -165,4 +165,51 @@ class SettingsTest {
         assertThatThrownBy(() -> Settings.resolve(mqtt::get))
                 .hasMessage("MQTT_PASSWORD is set but MQTT_USERNAME is not");
     }
+
+    @Test
+    void should_subscribe_every_filter_in_the_shared_group() {
+        Map<String, String> values = required();
+        values.put("mqtt.topic", "sensors/#,alarms/+/high");
+        assertThat(Settings.resolve(values::get)).containsEntry("derived.mqtt.filters", "sensors/#,alarms/+/high");
+        values.put("mqtt.shared.group", " bridges ");
+        assertThat(Settings.resolve(values::get)).containsEntry("mqtt.shared.group", "bridges")
+                .containsEntry("derived.mqtt.filters", "$share/bridges/sensors/#,$share/bridges/alarms/+/high");
+        values.put("mqtt.shared.group", "a/b");
+        assertThatThrownBy(() -> Settings.resolve(values::get))
+                .hasMessage("MQTT_SHARED_GROUP=\"a/b\" is not valid: a share name has no '/', '+' or '#'");
+        values.put("mqtt.shared.group", "bridges");
+        values.put("mqtt.topic", "$share/other/sensors/#");
+        assertThatThrownBy(() -> Settings.resolve(values::get))
+                .hasMessage("MQTT_TOPIC filter $share/other/sensors/# is a shared subscription already and "
+                        + "MQTT_SHARED_GROUP=bridges would share it again: drop one of them");
+    }
+
+    @Test
+    void should_size_the_mqtt_receive_window_to_the_batch_unless_set() {
+        Map<String, String> values = required();
+        assertThat(Settings.resolve(values::get)).containsEntry("derived.mqtt.receive-maximum", "8000");
+        values.put("kafka.batch.size", "5000");
+        assertThat(Settings.resolve(values::get)).containsEntry("derived.mqtt.receive-maximum", "10000");
+        values.put("kafka.batch.size", "50000");
+        assertThat(Settings.resolve(values::get)).containsEntry("derived.mqtt.receive-maximum", "65535");
+        values.put("mqtt.receive.maximum", "100");
+        assertThat(Settings.resolve(values::get)).containsEntry("derived.mqtt.receive-maximum", "100");
+        values.put("mqtt.receive.maximum", "70000");
+        assertThatThrownBy(() -> Settings.resolve(values::get))
+                .hasMessage("MQTT_RECEIVE_MAXIMUM=\"70000\" is not valid: expected a whole number from 1 to 65535");
+    }
+
+    @Test
+    void should_take_a_record_key_and_a_compression_kafka_knows() {
+        Map<String, String> values = required();
+        assertThat(Settings.resolve(values::get)).containsEntry("kafka.key", "none")
+                .containsEntry("kafka.compression", "none");
+        values.put("kafka.key", "Topic");
+        values.put("kafka.compression", "ZSTD");
+        assertThat(Settings.resolve(values::get)).containsEntry("kafka.key", "topic")
+                .containsEntry("kafka.compression", "zstd");
+        values.put("kafka.compression", "brotli");
+        assertThatThrownBy(() -> Settings.resolve(values::get))
+                .hasMessage("KAFKA_COMPRESSION=\"brotli\" is not valid: expected one of none, gzip, snappy, lz4, zstd");
+    }
 }

@@ -1,0 +1,484 @@
+package dev.metamorphosis.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+import dev.metamorphosis.it.BridgeProcess;
+import dev.metamorphosis.it.Http;
+import dev.metamorphosis.it.KafkaBroker;
+import dev.metamorphosis.it.Mosquitto;
+import dev.metamorphosis.it.MqttBroker;
+import dev.metamorphosis.it.Scrape;
+
+/**
+ * The benchmark ({@code ./mvnw -Pbench}, see the README's Performance section): real brokers on this machine
+ * (Mosquitto when it is installed, else the embedded HiveMQ; Kafka in a child JVM), the raw limits (plain MQTT
+ * subscribers, a plain Kafka producer) and the built bridge as its own process, for QoS 1 and 0, payloads of 200 B and
+ * 10 KiB, 1 and 100 topics, both delivery modes; then 2 replicas in a shared group, latency at a steady 1,000 msg/s
+ * and the memory of an idle bridge. Prints a table (Markdown) and writes it as CSV to {@code target/benchmark/}. Not a
+ * test: nothing here passes or fails on a figure.
+ * <p>
+ * Settings, as system properties ({@code -Dbench.count=...} on the Maven command line): {@code bench.count} messages a
+ * run at 200 B (100,000), {@code bench.count.large} at 10 KiB (20,000), {@code bench.only} a comma-separated list of
+ * the starts of the run names to do ({@code qos1 200 B 1 topic}, {@code replicas}, {@code latency}, {@code idle}; all
+ * by default), {@code bench.broker} {@code hivemq} to use the embedded broker even when Mosquitto is installed,
+ * {@code bench.connections} publisher connections (4), {@code bench.window} QoS 1 publishes in flight per connection
+ * at most (1000, never above the broker's receive maximum), {@code bench.java.opts} more JVM options for the bridge,
+ * {@code bench.env} more settings for the bridge ({@code KAFKA_BATCH_SIZE=500;DELIVERY=buffered}), {@code bench.rate}
+ * a steady rate for the measured part of the throughput runs instead of as fast as the publisher goes,
+ * {@code bench.jfr} true to record each measured bridge run with JFR, {@code bench.threads} true to print where each
+ * run's CPU went.
+ */
+public final class Benchmark {
+
+    private static final String[] COLUMNS = {"run", "subscriber", "delivery", "replicas", "published", "delivered",
+        "lost", "duplicated", "reordered", "msg_per_s", "raw_msg_per_s", "ratio", "latency_p50_ms", "latency_p99_ms",
+        "bridge_cpu_s", "bridge_cpu_us_per_msg", "bridge_peak_rss_mib", "mean_batch", "broker_cpu_pct",
+        "machine_cpu_pct", "limited_by"};
+    /** The bridge's heap in the load runs: what the Kubernetes manifests give it (75 % of 512 MiB). */
+    private static final String HEAP = "-Xmx384m";
+    /** Warm-up rounds end once the JIT compiler uses less than this share of the run's time, or after 5 rounds. */
+    private static final double JIT_QUIET = 0.1;
+
+    private final int count = Integer.getInteger("bench.count", 100_000);
+    private final int countLarge = Integer.getInteger("bench.count.large", 20_000);
+    private final int connections = Integer.getInteger("bench.connections", 4);
+    private final int window = Integer.getInteger("bench.window", 1000);
+    private final List<String> only = List.of(System.getProperty("bench.only", "").split(","));
+    private final boolean showThreads = Boolean.getBoolean("bench.threads");
+    private final List<Map<String, String>> rows = new ArrayList<>();
+    private final Map<String, Double> raw = new HashMap<>();
+    private final Path out;
+    private KafkaBroker kafka;
+    private KafkaSide kafkaSide;
+    private int mqttPort;
+    private long brokerPid = -1;
+    private int runs;
+
+    private Benchmark(Path out) {
+        this.out = out;
+    }
+
+    public static void main(String[] args) throws Exception {
+        org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.WARN);
+        new Benchmark(Files.createDirectories(Path.of("target/benchmark").toAbsolutePath())).run();
+        System.exit(0);
+    }
+
+    private void run() throws Exception {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Optional<Path> mosquittoExecutable = "hivemq".equals(System.getProperty("bench.broker"))
+                ? Optional.empty() : Mosquitto.executable();
+        Mosquitto mosquitto = null;
+        MqttBroker hivemq = null;
+        String brokerName;
+        if (mosquittoExecutable.isPresent()) {
+            mosquitto = Mosquitto.start(mosquittoExecutable.get(), out.resolve("mosquitto-" + stamp));
+            mqttPort = mosquitto.port();
+            brokerPid = mosquitto.pid();
+            brokerName = mosquitto.version + " (max_queued_messages 0, max_inflight_messages 1000)";
+        } else {
+            hivemq = MqttBroker.start("bench", false);
+            mqttPort = hivemq.port();
+            brokerName = "HiveMQ CE 2025.5 (embedded, in the benchmark's JVM)";
+        }
+        kafka = KafkaBroker.start("bench", Map.of());
+        kafkaSide = new KafkaSide(kafka.bootstrap());
+        String header = "Machine: " + machine() + "\nMQTT broker: " + brokerName + "; Kafka 3.9.1 (KRaft, child JVM)\n"
+                + String.format("Publisher: %d connections, up to %d QoS 1 publishes in flight each; %,d messages a "
+                + "run (%,d at 10 KiB), after as many to warm up (more while the bridge's JIT compiler is busy)",
+                connections, window, count, countLarge);
+        System.out.println(header + "\nLoad average at start: " + Proc.loadAverage() + "\n");
+        try {
+            if (selected("kafka producer")) {
+                double producer = kafkaSide.producerRate("bench-producer-" + stamp, count, 300);
+                System.out.printf("%-24s %,9.0f msg/s%n", "kafka producer 300 B", producer);
+                row("kafka producer 300 B", "plain producer", "", 0, count, null, producer, null, null, "");
+            }
+            for (int qos : new int[] {1, 0}) {
+                for (int size : new int[] {200, 10240}) {
+                    for (int topics : new int[] {1, 100}) {
+                        throughput(qos, size, topics);
+                    }
+                }
+            }
+            if (selected("replicas")) {
+                for (String delivery : new String[] {"at-least-once", "buffered"}) {
+                    bridge("replicas: " + caseName(1, 200, 100), caseName(1, 200, 100), 1, 200, 100, count,
+                            delivery, 2, 0, Map.of());
+                }
+            }
+            if (selected("latency")) {
+                // batches fill by time: 1,000 msg/s never fills a batch of 10,000 within KAFKA_INTERVAL=1
+                for (String delivery : new String[] {"at-least-once", "buffered"}) {
+                    bridge("latency: qos1 200 B 1 topic at 1,000 msg/s", null, 1, 200, 1, 20_000, delivery, 1,
+                            1000, Map.of("KAFKA_BATCH_SIZE", "10000"));
+                }
+            }
+            if (selected("idle")) {
+                idleMemory();
+            }
+        } finally {
+            Path csv = out.resolve("benchmark-" + stamp + ".csv");
+            writeCsv(csv);
+            Files.copy(csv, out.resolve("benchmark.csv"), StandardCopyOption.REPLACE_EXISTING);
+            System.out.println("\n" + header + "\nLoad average at the end: " + Proc.loadAverage() + "\n");
+            printTable();
+            System.out.println("\nCSV: " + csv);
+            kafkaSide.close();
+            kafka.close();
+            if (mosquitto != null) {
+                mosquitto.close();
+            }
+            if (hivemq != null) {
+                hivemq.stop();
+            }
+        }
+    }
+
+    private boolean selected(String name) {
+        return only.size() == 1 && only.get(0).isEmpty() || only.stream().anyMatch(o -> name.startsWith(o.strip()));
+    }
+
+    private static String caseName(int qos, int size, int topics) {
+        return "qos" + qos + " " + (size >= 1024 ? size / 1024 + " KiB" : size + " B") + " " + topics
+                + (topics == 1 ? " topic" : " topics");
+    }
+
+    /** One case: the plain subscribers, then the bridge in each delivery mode. */
+    private void throughput(int qos, int size, int topics) throws Exception {
+        String name = caseName(qos, size, topics);
+        if (!selected(name)) {
+            return;
+        }
+        int n = size > 1024 ? countLarge : count;
+        double wire = plain(name, "plain subscriber", qos, size, topics, n,
+                filter -> new PlainSubscriber("127.0.0.1", mqttPort, filter, qos, 65535));
+        double paho = plain(name, "plain Paho subscriber", qos, size, topics, n,
+                filter -> new PahoSubscriber("127.0.0.1", mqttPort, filter, qos, 8000));
+        raw.put(name, Math.max(wire, paho));
+        for (String delivery : new String[] {"at-least-once", "buffered"}) {
+            bridge(name, name, qos, size, topics, n, delivery, 1, Integer.getInteger("bench.rate", 0), Map.of());
+        }
+    }
+
+    /** A plain subscriber's rate for this case, after a warm-up; the faster of the two is the raw limit. */
+    private double plain(String name, String subscriber, int qos, int size, int topics, int n,
+                         Function<String, Subscriber> connect) throws Exception {
+        String prefix = "bench/" + ++runs;
+        Load load = new Load("127.0.0.1", mqttPort, connections, window);
+        try (Subscriber warm = connect.apply(prefix + "/warmup/#")) {
+            load.publish(prefix + "/warmup", topics, n, size, qos, 0);
+            awaitPlain(warm, n);
+        }
+        try (Subscriber plain = connect.apply(prefix + "/m/#")) {
+            Usage before = Usage.now(List.of(), brokerPid);
+            Load.Run run = load.publish(prefix + "/m", topics, n, size, qos, 0);
+            awaitPlain(plain, n);
+            Usage after = Usage.now(List.of(), brokerPid);
+            Tally t = plain.tally();
+            double seconds = (t.lastArrival - run.startMillis()) / 1000.0;
+            double rate = t.distinct() / seconds;
+            Map<String, String> r = row(name, subscriber, "", 0, n, t, rate, null, null,
+                    limitedBy(run, t.lastArrival, "subscriber", after.machineBusy(before)));
+            r.put("broker_cpu_pct", percent(after.brokerShare(before, brokerPid >= 0)));
+            r.put("machine_cpu_pct", percent(after.machineBusy(before)));
+            System.out.printf("%-24s %,9.0f msg/s  %s (the publisher %,.0f msg/s)%n", name, rate, subscriber,
+                    run.rate());
+            if (showThreads) {
+                System.out.print(after.breakdown(before));
+            }
+            return rate;
+        }
+    }
+
+    private static void awaitPlain(Subscriber subscriber, long expected) throws InterruptedException {
+        long seen = -1;
+        long lastChange = System.nanoTime();
+        while (subscriber.tally().distinct() < expected && System.nanoTime() - lastChange < 10_000_000_000L) {
+            if (subscriber.failure() != null) {
+                throw new IllegalStateException("plain subscriber failed", subscriber.failure());
+            }
+            Thread.sleep(20);
+            long now = subscriber.tally().delivered;
+            if (now != seen) {
+                seen = now;
+                lastChange = System.nanoTime();
+            }
+        }
+    }
+
+    /**
+     * The bridge (several replicas in one shared group when {@code replicas} > 1) on this case: warm-up rounds of
+     * {@code n} messages until its JIT compiler is quiet, then {@code n} messages as fast as the publisher goes (or
+     * at {@code perSecond}), then the tally from Kafka's append times.
+     */
+    private void bridge(String name, String rawCase, int qos, int size, int topics, int n, String delivery,
+                        int replicas, int perSecond, Map<String, String> extra) throws Exception {
+        String id = "bench-" + ++runs;
+        kafkaSide.createTopic(id, 1);
+        List<BridgeProcess> bridges = new ArrayList<>();
+        try {
+            for (int r = 0; r < replicas; r++) {
+                Map<String, String> env = BridgeProcess.environment(mqttPort, kafka.bootstrap(), id, delivery);
+                env.put("MQTT_QOS", Integer.toString(qos));
+                env.put("MQTT_CLIENT_ID", id + "-" + r);
+                if (replicas > 1) {
+                    env.put("MQTT_SHARED_GROUP", id);
+                }
+                env.putAll(extra);
+                for (String setting : System.getProperty("bench.env", "").split(";")) {
+                    if (setting.contains("=")) {
+                        env.put(setting.substring(0, setting.indexOf('=')), setting.substring(setting.indexOf('=') + 1));
+                    }
+                }
+                env.put("JAVA_OPTS", (HEAP + " " + System.getProperty("bench.java.opts", "")).strip());
+                bridges.add(BridgeProcess.start(Files.createDirectories(out.resolve("runs").resolve(id + "-" + r)),
+                        env));
+            }
+            for (BridgeProcess b : bridges) {
+                b.awaitSubscribed(Duration.ofSeconds(120));
+            }
+            List<Long> pids = bridges.stream().map(BridgeProcess::pid).toList();
+            Load load = new Load("127.0.0.1", mqttPort, connections, window);
+            int rounds = 0;
+            double compiling;
+            do {
+                Usage before = Usage.now(pids, brokerPid);
+                load.publish(id + "/warmup", topics, n, size, qos, 0);
+                kafkaSide.await(id, (long) n * ++rounds, Duration.ofSeconds(30));
+                Usage after = Usage.now(pids, brokerPid);
+                compiling = after.compilerCpu(before) / after.seconds(before);
+            } while (compiling > JIT_QUIET && rounds < 5);
+            long before = kafkaSide.count(id);
+            double[] batches = batches(bridges);
+            Usage start = Usage.now(pids, brokerPid);
+            profile(bridges, "start", id);
+            Load.Run run = load.publish(id + "/m", topics, n, size, qos, perSecond);
+            kafkaSide.await(id, before + n, Duration.ofSeconds(20));
+            Usage end = Usage.now(pids, brokerPid);
+            profile(bridges, "stop", id);
+            double[] batchesAfter = batches(bridges);
+            Tally t = kafkaSide.tally(id, "/m/");
+            double rate = t.distinct() * 1000.0 / Math.max(1, t.lastArrival - run.startMillis());
+            double cpu = end.bridgeCpu(start);
+            Map<String, String> r = row(name, "bridge", delivery, replicas, n, t, rate,
+                    rawCase == null ? null : raw.get(rawCase), perSecond > 0 ? t : null,
+                    perSecond > 0 ? "rate " + perSecond + "/s" : limitedBy(run, t.lastArrival, "bridge",
+                            end.machineBusy(start)));
+            r.put("bridge_cpu_s", String.format(Locale.ROOT, "%.1f", cpu));
+            r.put("bridge_cpu_us_per_msg", String.format(Locale.ROOT, "%.0f", cpu * 1e6 / n));
+            r.put("bridge_peak_rss_mib", String.format(Locale.ROOT, "%.0f",
+                    bridges.stream().mapToDouble(b -> Proc.peakRssMiB(b.pid())).max().orElse(0)));
+            r.put("mean_batch", String.format(Locale.ROOT, "%.0f",
+                    (batchesAfter[0] - batches[0]) / Math.max(1, batchesAfter[1] - batches[1])));
+            r.put("broker_cpu_pct", percent(end.brokerShare(start, brokerPid >= 0)));
+            r.put("machine_cpu_pct", percent(end.machineBusy(start)));
+            System.out.printf("%-24s %,9.0f msg/s  bridge %s x%d%s: %.0f µs CPU a message (%.0f without the JIT "
+                    + "compiler), mean batch %s, %d warm-up round(s)%s%n", name, rate, delivery, replicas,
+                    perSecond > 0 ? ", p50 " + r.get("latency_p50_ms") + " ms, p99 " + r.get("latency_p99_ms") + " ms"
+                    : "", cpu * 1e6 / n, (cpu - end.compilerCpu(start)) * 1e6 / n, r.get("mean_batch"), rounds,
+                    t.delivered == n && t.duplicated == 0 ? "" : String.format(", LOST %d, DUPLICATED %d",
+                            n - t.distinct(), t.duplicated));
+            if (showThreads) {
+                System.out.print(end.breakdown(start));
+            }
+        } finally {
+            stop(bridges);
+        }
+    }
+
+    /** Resident memory of an idle bridge with the JVM's default heap (no -Xmx), after 15 s of quiet. */
+    private void idleMemory() throws Exception {
+        String id = "bench-" + ++runs;
+        Map<String, String> env = BridgeProcess.environment(mqttPort, kafka.bootstrap(), id, "at-least-once");
+        env.put("JAVA_OPTS", "");
+        BridgeProcess b = BridgeProcess.start(Files.createDirectories(out.resolve("runs").resolve(id)), env);
+        try {
+            b.awaitSubscribed(Duration.ofSeconds(120));
+            Thread.sleep(15_000); // idle, by definition: nothing to wait for
+            double rss = Proc.rssMiB(b.pid());
+            Map<String, String> r = row("idle, default heap", "bridge", "at-least-once", 1, 0, null, 0, null, null,
+                    "");
+            r.put("bridge_peak_rss_mib", String.format(Locale.ROOT, "%.0f", rss));
+            System.out.printf("%-24s RSS %.0f MiB after 15 s idle (peak %.0f MiB), no -Xmx%n", "idle, default heap",
+                    rss, Proc.peakRssMiB(b.pid()));
+        } finally {
+            stop(List.of(b));
+        }
+    }
+
+    /** Records and batches the bridges have written so far, from their metrics: {records, batches}. */
+    private static double[] batches(List<BridgeProcess> bridges) {
+        double records = 0;
+        double batches = 0;
+        for (BridgeProcess b : bridges) {
+            Http.Response metrics = Http.get(b.healthPort(), "/metrics");
+            if (metrics != null && metrics.status() == 200) {
+                Scrape scrape = new Scrape(metrics.body());
+                records += scrape.value("metamorphosis_kafka_batch_size_records_sum");
+                batches += scrape.value("metamorphosis_kafka_batch_size_records_count");
+            }
+        }
+        return new double[] {records, batches};
+    }
+
+    /**
+     * With {@code -Dbench.jfr=true}: a JFR recording of each bridge over the measured part of the run only, Java
+     * sampled every millisecond, in target/benchmark/runs/.
+     */
+    private void profile(List<BridgeProcess> bridges, String action, String id) throws Exception {
+        if (!Boolean.getBoolean("bench.jfr")) {
+            return;
+        }
+        for (int r = 0; r < bridges.size(); r++) {
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd")
+                    .toString(), Long.toString(bridges.get(r).pid())));
+            if (action.equals("start")) {
+                Path settings = out.resolve("runs").resolve("profile-1ms.jfc");
+                if (!Files.exists(settings)) {
+                    String profile = Files.readString(Path.of(System.getProperty("java.home"), "lib", "jfr",
+                            "profile.jfc"));
+                    Files.writeString(settings, profile.replace(
+                            "control=\"method-sampling-java-interval\">10 ms<",
+                            "control=\"method-sampling-java-interval\">1 ms<"));
+                }
+                command.addAll(List.of("JFR.start", "name=bench", "settings=" + settings, "filename="
+                        + out.resolve("runs").resolve(id + "-" + r + ".jfr")));
+            } else {
+                command.addAll(List.of("JFR.stop", "name=bench"));
+            }
+            new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start().waitFor();
+        }
+    }
+
+    private static void stop(List<BridgeProcess> bridges) {
+        bridges.forEach(BridgeProcess::terminate);
+        for (BridgeProcess b : bridges) {
+            try {
+                b.exitCode(Duration.ofSeconds(60));
+            } catch (AssertionError e) {
+                System.err.println("bridge did not stop: " + e.getMessage());
+            }
+            b.close();
+        }
+    }
+
+    /**
+     * The subscriber (or bridge) when it had the last message more than a second after the last publish: it fell
+     * behind while the broker queued. Else the machine's CPU when it was 95 % busy or more (publisher, brokers and
+     * bridge share it: the publisher slowed with the rest), else the publisher.
+     */
+    private static String limitedBy(Load.Run run, long lastArrival, String consumer, double machineBusy) {
+        long lag = lastArrival - run.endMillis();
+        if (lag > 1000) {
+            return consumer + " (done " + lag + " ms after the last publish)";
+        }
+        return machineBusy >= 0.95 ? "machine CPU (publisher, brokers and " + consumer + " share it)" : "publisher";
+    }
+
+    private Map<String, String> row(String run, String subscriber, String delivery, int replicas, long published,
+                                    Tally t, double rate, Double rawRate, Tally latency, String limit) {
+        Map<String, String> r = new LinkedHashMap<>();
+        for (String c : COLUMNS) {
+            r.put(c, "");
+        }
+        r.put("run", run);
+        r.put("subscriber", subscriber);
+        r.put("delivery", delivery);
+        r.put("replicas", replicas == 0 ? "" : Integer.toString(replicas));
+        r.put("published", Long.toString(published));
+        if (t != null) {
+            r.put("delivered", Long.toString(t.delivered));
+            r.put("lost", Long.toString(published - t.distinct()));
+            r.put("duplicated", Long.toString(t.duplicated));
+            r.put("reordered", Long.toString(t.reordered));
+        }
+        r.put("msg_per_s", String.format(Locale.ROOT, "%.0f", rate));
+        if (rawRate != null) {
+            r.put("raw_msg_per_s", String.format(Locale.ROOT, "%.0f", rawRate));
+            r.put("ratio", String.format(Locale.ROOT, "%.2f", rate / rawRate));
+        }
+        if (latency != null) {
+            r.put("latency_p50_ms", Long.toString(latency.latencyPercentile(50)));
+            r.put("latency_p99_ms", Long.toString(latency.latencyPercentile(99)));
+        }
+        r.put("limited_by", limit);
+        rows.add(r);
+        return r;
+    }
+
+    private static String percent(double share) {
+        return share < 0 ? "" : String.format(Locale.ROOT, "%.0f", share * 100);
+    }
+
+    private void writeCsv(Path csv) throws IOException {
+        StringBuilder text = new StringBuilder(String.join(",", COLUMNS)).append('\n');
+        for (Map<String, String> r : rows) {
+            List<String> cells = new ArrayList<>();
+            for (String c : COLUMNS) {
+                String v = r.get(c);
+                cells.add(v.contains(",") || v.contains("\"") ? "\"" + v.replace("\"", "\"\"") + "\"" : v);
+            }
+            text.append(String.join(",", cells)).append('\n');
+        }
+        Files.writeString(csv, text);
+    }
+
+    /** The table as Markdown, for the README. */
+    private void printTable() {
+        String[][] columns = {{"run", "run"}, {"subscriber", "subscriber"}, {"delivery", "delivery"},
+            {"replicas", "replicas"},
+            {"msg/s", "msg_per_s"}, {"raw msg/s", "raw_msg_per_s"}, {"ratio", "ratio"},
+            {"p50 ms", "latency_p50_ms"}, {"p99 ms", "latency_p99_ms"}, {"bridge CPU s", "bridge_cpu_s"},
+            {"µs CPU/msg", "bridge_cpu_us_per_msg"}, {"peak RSS MiB", "bridge_peak_rss_mib"},
+            {"mean batch", "mean_batch"}, {"broker CPU %", "broker_cpu_pct"}, {"machine CPU %", "machine_cpu_pct"},
+            {"lost", "lost"}, {"dup", "duplicated"}, {"limited by", "limited_by"}};
+        StringBuilder head = new StringBuilder("|");
+        StringBuilder rule = new StringBuilder("|");
+        for (String[] c : columns) {
+            head.append(' ').append(c[0]).append(" |");
+            rule.append("---|");
+        }
+        System.out.println(head + "\n" + rule);
+        for (Map<String, String> r : rows) {
+            StringBuilder line = new StringBuilder("|");
+            for (String[] c : columns) {
+                String v = r.get(c[1]);
+                if (!v.isEmpty() && c[1].endsWith("msg_per_s")) {
+                    v = String.format(Locale.ROOT, "%,d", Long.parseLong(v));
+                }
+                line.append(' ').append(v).append(" |");
+            }
+            System.out.println(line);
+        }
+    }
+
+    private static String machine() {
+        String cpu = "?";
+        long memory = 0;
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse("?");
+            memory = Long.parseLong(Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("[^0-9]", ""));
+        } catch (IOException | RuntimeException e) {
+            // the benchmark reads /proc: Linux only
+        }
+        return Runtime.getRuntime().availableProcessors() + " CPUs (" + cpu + "), " + Math.round(memory / 1048576.0)
+                + " GiB RAM, Linux, Java " + System.getProperty("java.version");
+    }
+}

@@ -1,0 +1,88 @@
+package dev.metamorphosis.bench;
+
+import java.util.UUID;
+
+import dev.metamorphosis.NoDelaySocketFactory;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+/**
+ * A plain subscriber on the bridge's own MQTT client, Paho, as the bridge connects it (TCP_NODELAY, the same receive
+ * maximum) but acknowledging each message as soon as it arrives: the most the bridge's MQTT client gets through.
+ */
+final class PahoSubscriber implements Subscriber {
+
+    private final Tally tally = new Tally();
+    private final MqttAsyncClient client;
+    private volatile Throwable failure;
+
+    PahoSubscriber(String host, int port, String filter, int qos, int receiveMaximum) {
+        try {
+            client = new MqttAsyncClient("tcp://" + host + ":" + port, "bench-paho-" + UUID.randomUUID(),
+                    new MemoryPersistence());
+            client.setCallback(new MqttCallback() {
+                @Override
+                public void messageArrived(String topic, MqttMessage message) {
+                    tally.add(null, Stamp.read(message.getPayload(), 0), System.currentTimeMillis());
+                }
+
+                @Override
+                public void disconnected(MqttDisconnectResponse response) {
+                    failure = response.getException();
+                }
+
+                @Override
+                public void mqttErrorOccurred(MqttException exception) {
+                    failure = exception;
+                }
+
+                @Override
+                public void deliveryComplete(IMqttToken token) {
+                }
+
+                @Override
+                public void connectComplete(boolean reconnect, String serverURI) {
+                }
+
+                @Override
+                public void authPacketArrived(int reasonCode, MqttProperties properties) {
+                }
+            });
+            MqttConnectionOptions options = new MqttConnectionOptions();
+            options.setCleanStart(true);
+            options.setReceiveMaximum(receiveMaximum);
+            options.setSocketFactory(new NoDelaySocketFactory());
+            client.connect(options).waitForCompletion(30_000);
+            client.subscribe(filter, qos).waitForCompletion(30_000);
+        } catch (MqttException e) {
+            throw new IllegalStateException("Paho subscriber could not subscribe", e);
+        }
+    }
+
+    @Override
+    public Tally tally() {
+        return tally;
+    }
+
+    @Override
+    public Throwable failure() {
+        return failure;
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.disconnect().waitForCompletion(10_000);
+            client.close();
+        } catch (MqttException e) {
+            // closing anyway
+        }
+    }
+}
