@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Once Camel has started the routes: create the Kafka topics that are missing, write the probe record (route
  * {@code kafka-probe}), and only then subscribe to MQTT, one route from template {@code mqtt-ingest} per topic
- * filter (as {@code $share/<group>/<filter>} with {@code MQTT_SHARED_GROUP}). A probe that fails ends the program with exit code 1. An MQTT broker that cannot be reached is tried again
- * with back-off (1 s doubling to 30 s) for as long as it takes; once connected, the MQTT client reconnects by itself.
+ * filter (as {@code $share/<group>/<filter>} with {@code MQTT_SHARED_GROUP}). A probe that fails ends the program
+ * with exit code 1. An MQTT broker that cannot be reached is tried again with back-off (1 s doubling to 30 s) for as
+ * long as it takes; once connected, the MQTT client reconnects by itself.
  * Camel started with autoStartup=false (a check that the routes load) does none of this.
  * <p>
  * When Camel is asked to stop (SIGTERM), before any route stops: the spool admits nothing more, the open batch is

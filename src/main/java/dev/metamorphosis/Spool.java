@@ -27,10 +27,11 @@ import org.slf4j.LoggerFactory;
  * has the batch.
  * <p>
  * The queue is bounded by {@code SPOOL_MAX_MESSAGES} and {@code SPOOL_MAX_BYTES} (the batch being filled or written
- * holds at most {@code KAFKA_MAX_BATCH_SIZE} more). When full, {@code block} holds the MQTT client until there is room; {@code drop-oldest} and {@code drop-newest} (buffered delivery only) drop, count and
- * log at most every 10 s. In {@code buffered} delivery a message is acknowledged to MQTT when it is admitted; in
- * {@code at-least-once} its acknowledgement travels with it into its batch (see {@link Batch}). Once the bridge is
- * closing, nothing is admitted and nothing refused is acknowledged, so the broker delivers it again after a restart.
+ * holds at most {@code KAFKA_MAX_BATCH_SIZE} more). When full, {@code block} holds the MQTT client until there is
+ * room; {@code drop-oldest} and {@code drop-newest} (buffered delivery only) drop, count and log at most every 10 s.
+ * In {@code buffered} delivery a message is acknowledged to MQTT when it is admitted; in {@code at-least-once} its
+ * acknowledgement travels with it into its batch (see {@link Batch}). Once the bridge is closing, nothing is admitted
+ * and nothing refused is acknowledged, so the broker delivers it again after a restart.
  * An envelope larger than the Kafka producer takes is not admitted but set aside at once (see {@link DeadLetter}).
  */
 public final class Spool implements CamelContextAware, Processor {
