@@ -8,8 +8,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 /**
  * The built bridge ({@code target/metamorphosis.jar}) as a child process, as a user runs it: its own working
@@ -18,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BridgeProcess implements AutoCloseable {
 
     private static final AtomicInteger RUNS = new AtomicInteger();
+    private static final String SUBSCRIBED = "Subscribed to MQTT topic filter";
     private final Process process;
     private final Path out;
     private final Path err;
@@ -100,18 +103,31 @@ public final class BridgeProcess implements AutoCloseable {
         return env;
     }
 
-    /** Waits until the bridge has subscribed to MQTT (all its filters). */
+    /** Waits until the bridge has subscribed to MQTT once more than it had (a restart of its subscription). */
     public BridgeProcess awaitSubscribed(Duration atMost) {
         int before = subscriptions;
-        org.awaitility.Awaitility.await("bridge subscribed").atMost(atMost).pollInterval(Duration.ofMillis(200))
-                .until(() -> {
-                    if (!process.isAlive()) {
-                        throw new AssertionError("bridge exited: " + stderr());
-                    }
-                    return stdout().split("Subscribed to MQTT topic filter", -1).length - 1 > before;
-                });
-        subscriptions = stdout().split("Subscribed to MQTT topic filter", -1).length - 1;
+        awaitRunning("bridge subscribed", atMost, () -> count(SUBSCRIBED) > before);
+        subscriptions = count(SUBSCRIBED);
         return this;
+    }
+
+    /** Waits until the bridge says it subscribed to {@code filter}; fails at once when it exits first. */
+    public BridgeProcess awaitSubscribed(String filter, Duration atMost) {
+        awaitRunning("subscribed to " + filter, atMost, () -> stdout().contains(SUBSCRIBED + " " + filter));
+        return this;
+    }
+
+    private void awaitRunning(String what, Duration atMost, Callable<Boolean> done) {
+        org.awaitility.Awaitility.await(what).atMost(atMost).pollInterval(Duration.ofMillis(200)).until(() -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("bridge exited: " + stderr());
+            }
+            return done.call();
+        });
+    }
+
+    private int count(String text) {
+        return stdout().split(Pattern.quote(text), -1).length - 1;
     }
 
     /** Waits for the process to end and returns its exit code. */

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,11 +41,7 @@ class CamelRunIT {
         // the shell expands the wildcard, as for a user; the first run of ./camel also resolves Camel JBang
         camel = BridgeProcess.run(BridgeProcess.repo(), env,
                 List.of("sh", "-c", "exec ./camel run routes/*.camel.yaml application.properties"));
-        Awaitility.await("camel run subscribed").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
-                .until(() -> {
-                    assertThat(camel.isAlive()).as("camel run is running; stderr: %s", camel.stderr()).isTrue();
-                    return camel.stdout().contains("Subscribed to MQTT topic filter camel-run/#");
-                });
+        camel.awaitSubscribed("camel-run/#", Duration.ofMinutes(5));
     }
 
     @AfterAll

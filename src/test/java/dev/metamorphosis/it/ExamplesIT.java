@@ -52,10 +52,7 @@ class ExamplesIT {
                 "KAFKA_BROKER", Brokers.kafka().bootstrap(),
                 "KAFKA_TOPIC", TOPIC,
                 "KAFKA_INTERVAL", "1"));
-        Awaitility.await("bridge subscribed").atMost(Duration.ofSeconds(120)).until(() -> {
-            assertThat(bridge.isAlive()).as("bridge running; stderr: %s", bridge.stderr()).isTrue();
-            return bridge.stdout().contains("Subscribed to MQTT topic filter alarms/#");
-        });
+        bridge.awaitSubscribed("alarms/#", Duration.ofSeconds(120));
     }
 
     @AfterAll

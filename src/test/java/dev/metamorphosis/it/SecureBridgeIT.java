@@ -16,7 +16,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Each TLS and authentication mode passes messages end to end through the real program: one MQTT mode and one Kafka
@@ -121,12 +120,7 @@ class SecureBridgeIT {
     }
 
     static void assertBridges(BridgeProcess bridge, String name, String publishTo) {
-        await("subscription").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
-            if (!bridge.isAlive()) {
-                throw new AssertionError("bridge exited; stderr: " + bridge.stderr());
-            }
-            return bridge.stdout().contains("Subscribed to MQTT topic filter " + name + "/#");
-        });
+        bridge.awaitSubscribed(name + "/#", Duration.ofSeconds(90));
         try (Publisher publisher = new Publisher(publishTo)) {
             for (int i = 0; i < MESSAGES; i++) {
                 publisher.publish(name + "/m", ("message " + i).getBytes(StandardCharsets.UTF_8), 1);
