@@ -606,9 +606,11 @@ final class SpoolLog implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            flush();
-            sync();
-            checkpoint.force(false);
+            if (active != null) { // else it failed to open: nothing was written
+                flush();
+                sync();
+                checkpoint.force(false);
+            }
         } finally {
             for (Segment s : segments.values()) {
                 s.channel.close();
