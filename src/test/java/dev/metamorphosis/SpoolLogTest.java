@@ -33,14 +33,17 @@ class SpoolLogTest {
                         Map.entry("empty", new byte[0])) : List.of(), value);
     }
 
-    /** Appends entries 0..count-1, syncs, returns the position after each. */
+    /** Appends entries from..from+count-1, writes and syncs them, returns the position after each. */
     private static List<Long> write(SpoolLog log, int from, int count) throws IOException {
-        List<Long> ends = new ArrayList<>();
         for (int n = from; n < from + count; n++) {
-            ends.add(log.append(entry(n)));
+            log.append(entry(n));
         }
-        log.flush();
+        List<Long> ends = new ArrayList<>();
+        for (long end : log.flush()) {
+            ends.add(end);
+        }
         log.sync();
+        assertThat(ends).hasSize(count).isSorted();
         return ends;
     }
 
@@ -115,9 +118,7 @@ class SpoolLogTest {
             assertThat(log.corrupt().get(0).reason()).startsWith("torn");
             assertThat(log.recoveredRecords()).isEqualTo(49);
             // appends go on after the last whole record
-            log.append(entry(50));
-            log.flush();
-            log.sync();
+            write(log, 50, 1);
         }
         try (SpoolLog log = SpoolLog.open(dir, SpoolLog.DEFAULT_SEGMENT_BYTES)) {
             assertThat(log.corrupt()).isEmpty();
@@ -169,6 +170,24 @@ class SpoolLogTest {
         try (SpoolLog log = SpoolLog.open(dir, segmentBytes)) {
             assertThat(log.recoveredRecords()).isEqualTo(100);
             assertSame(log.read(log.acked(), log.end(), 1, Long.MAX_VALUE).get(0).entry(), entry(300));
+        }
+    }
+
+    @Test
+    void should_give_back_the_space_of_a_segment_kafka_has_wholly_before_it_is_full() throws IOException {
+        try (SpoolLog log = SpoolLog.open(dir, SpoolLog.DEFAULT_SEGMENT_BYTES)) {
+            write(log, 0, 8000);
+            assertThat(log.diskBytes()).isGreaterThan(1 << 20);
+            List<SpoolLog.Stored> read = log.read(log.acked(), log.end(), 8000, Long.MAX_VALUE);
+            log.acknowledge(read.get(7999).end(), 8000, log.bytes());
+            List<Long> next = write(log, 8000, 1);
+            assertThat(segments()).singleElement().satisfies(s -> assertThat(Files.size(s)).isLessThan(1024));
+            assertThat(log.read(log.acked(), log.end(), 10, Long.MAX_VALUE)).singleElement()
+                    .satisfies(r -> assertThat(r.end()).isEqualTo(next.get(0)));
+        }
+        try (SpoolLog log = SpoolLog.open(dir, SpoolLog.DEFAULT_SEGMENT_BYTES)) {
+            assertThat(log.recoveredRecords()).isEqualTo(1);
+            assertSame(log.read(log.acked(), log.end(), 10, Long.MAX_VALUE).get(0).entry(), entry(8000));
         }
     }
 

@@ -31,8 +31,7 @@ public final class Brokers {
 
     /**
      * Points the bridge of a {@code @CamelMainTest} at the shared brokers, its HTTP server at a free port and its disk
-     * spool at a new folder: Camel
-     * reads these system properties before application.properties.
+     * spool at a new folder: Camel reads these system properties before application.properties.
      */
     public static void useShared() {
         System.setProperty("health.port", Integer.toString(Ports.free()));
