@@ -149,4 +149,51 @@ class DeployTest {
                         .defaultValue());
         assertThat(Path.of("src/main/docker/entrypoint.sh")).isExecutable().content().contains("exec ");
     }
+
+    @Test
+    void should_declare_the_folder_spool_dir_resolves_to_a_volume_owned_by_the_runtime_user() throws IOException {
+        List<String> dockerfile = Files.readAllLines(Path.of("Dockerfile"));
+        String spool = spoolFolder(null);
+        int volume = dockerfile.indexOf("VOLUME " + spool);
+        assertThat(volume).as("VOLUME " + spool + " in the Dockerfile").isPositive();
+        String user = dockerfile.stream().filter(l -> l.startsWith("USER ")).reduce((a, b) -> b).orElseThrow()
+                .substring("USER ".length());
+        assertThat(user).isEqualTo("10001:10001");
+        // a RUN after VOLUME would not change the folder: it is created and handed to the user before
+        List<String> runtimeStage = dockerfile.subList(lastIndexOfPrefix(dockerfile, "FROM "), volume);
+        assertThat(runtimeStage).anySatisfy(line -> assertThat(line).startsWith("RUN ")
+                .contains("mkdir " + Path.of(workdir()).relativize(Path.of(spool)))
+                .contains("chown " + user + " " + Path.of(workdir()).relativize(Path.of(spool))));
+    }
+
+    static int lastIndexOfPrefix(List<String> lines, String prefix) {
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (lines.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no line starts with " + prefix);
+    }
+
+    /** The WORKDIR of the image's runtime stage: the bridge's working directory, where a relative SPOOL_DIR lies. */
+    static String workdir() throws IOException {
+        List<String> dockerfile = Files.readAllLines(Path.of("Dockerfile"));
+        List<String> runtimeStage = dockerfile.subList(lastIndexOfPrefix(dockerfile, "FROM "), dockerfile.size());
+        return runtimeStage.get(lastIndexOfPrefix(runtimeStage, "WORKDIR ")).substring("WORKDIR ".length());
+    }
+
+    /**
+     * The folder SPOOL_DIR names in the container: the value the container's environment gives it, or its default,
+     * resolved against the image's working directory.
+     */
+    static String spoolFolder(Object container) throws IOException {
+        String spoolDir = container == null ? null : ((List<Map<String, Object>>) at(container, "env")).stream()
+                .filter(e -> "SPOOL_DIR".equals(e.get("name"))).map(e -> (String) e.get("value")).findFirst()
+                .orElse(null);
+        if (spoolDir == null) {
+            spoolDir = Settings.ALL.stream().filter(s -> s.env().equals("SPOOL_DIR"))
+                    .map(Settings.Setting::defaultValue).findFirst().orElse("spool"); // the durable spool's default
+        }
+        return Path.of(workdir()).resolve(spoolDir).toString();
+    }
 }
