@@ -82,7 +82,7 @@ class DeployTest {
     }
 
     @Test
-    void should_build_with_kustomize_into_a_config_map_the_deployment_mounts() throws Exception {
+    void should_build_with_kustomize_into_a_config_map_the_stateful_set_mounts() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")), "kubectl is not installed");
         Process kubectl = new ProcessBuilder("kubectl", "kustomize", KUBERNETES.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -100,16 +100,17 @@ class DeployTest {
                         .isEqualTo(Files.readString(route));
             }
         }
-        Object deployment = documents.stream().filter(d -> at(d, "kind").equals("Deployment")).findFirst().orElseThrow();
-        assertThat((List<Map<String, Object>>) at(deployment, "spec", "template", "spec", "volumes"))
+        Object statefulSet = documents.stream().filter(d -> at(d, "kind").equals("StatefulSet")).findFirst()
+                .orElseThrow();
+        assertThat((List<Map<String, Object>>) at(statefulSet, "spec", "template", "spec", "volumes"))
                 .anySatisfy(v -> assertThat((String) at(v, "configMap", "name"))
                         .isEqualTo(at(config, "metadata", "name")));
     }
 
     @Test
     void should_probe_healthz_and_readyz_on_health_port_and_wait_longer_than_the_drain() throws IOException {
-        Object deployment = load(KUBERNETES.resolve("deployment.yaml")).get(0);
-        Object pod = at(deployment, "spec", "template", "spec");
+        Object statefulSet = load(KUBERNETES.resolve("statefulset.yaml")).get(0);
+        Object pod = at(statefulSet, "spec", "template", "spec");
         Object container = at(pod, "containers", 0);
         assertThat((String) at(container, "livenessProbe", "httpGet", "path")).isEqualTo("/healthz");
         assertThat((String) at(container, "startupProbe", "httpGet", "path")).isEqualTo("/healthz");

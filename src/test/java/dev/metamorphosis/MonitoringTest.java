@@ -105,7 +105,7 @@ class MonitoringTest {
         new Load(LoadSettings.builder().build()).loadAllFromString(run(Path.of("."), "kubectl", "kustomize",
                 "deploy/monitoring")).forEach(documents::add);
         List<String> kinds = documents.stream().map(d -> (String) ((Map<String, Object>) d).get("kind")).toList();
-        assertThat(kinds).contains("Deployment", "Service", "ServiceMonitor", "PrometheusRule");
+        assertThat(kinds).contains("StatefulSet", "Service", "ServiceMonitor", "PrometheusRule");
         Map<String, Object> dashboard = (Map<String, Object>) documents.stream()
                 .filter(d -> ((Map<String, Object>) ((Map<String, Object>) d).get("metadata")).get("name")
                         .equals("metamorphosis-dashboard")).findFirst().orElseThrow();
