@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
@@ -81,8 +82,8 @@ class DeployTest {
         }
     }
 
-    @Test
-    void should_build_with_kustomize_into_a_config_map_the_stateful_set_mounts() throws Exception {
+    /** What kubectl kustomize builds of deploy/kubernetes; skips the test when kubectl is not installed. */
+    static List<Object> kustomize() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")), "kubectl is not installed");
         Process kubectl = new ProcessBuilder("kubectl", "kustomize", KUBERNETES.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -90,6 +91,18 @@ class DeployTest {
         assertThat(kubectl.waitFor()).as("kubectl kustomize exit code").isZero();
         List<Object> documents = new ArrayList<>();
         new Load(LoadSettings.builder().build()).loadAllFromString(built).forEach(documents::add);
+        return documents;
+    }
+
+    static Object only(List<Object> documents, String kind) {
+        List<Object> ofKind = documents.stream().filter(d -> at(d, "kind").equals(kind)).toList();
+        assertThat(ofKind).as(kind).hasSize(1);
+        return ofKind.get(0);
+    }
+
+    @Test
+    void should_build_with_kustomize_into_a_config_map_the_stateful_set_mounts() throws Exception {
+        List<Object> documents = kustomize();
         Object config = documents.stream().filter(d -> at(d, "kind").equals("ConfigMap")
                 && at(d, "metadata", "name").toString().startsWith("metamorphosis-config-")).findFirst().orElseThrow();
         Map<String, String> data = at(config, "data");
@@ -100,11 +113,29 @@ class DeployTest {
                         .isEqualTo(Files.readString(route));
             }
         }
-        Object statefulSet = documents.stream().filter(d -> at(d, "kind").equals("StatefulSet")).findFirst()
-                .orElseThrow();
+        Object statefulSet = only(documents, "StatefulSet");
         assertThat((List<Map<String, Object>>) at(statefulSet, "spec", "template", "spec", "volumes"))
                 .anySatisfy(v -> assertThat((String) at(v, "configMap", "name"))
                         .isEqualTo(at(config, "metadata", "name")));
+    }
+
+    @Test
+    void should_select_the_pods_of_the_stateful_set_by_its_service_and_its_pod_disruption_budget() throws Exception {
+        List<Object> documents = kustomize();
+        Object statefulSet = only(documents, "StatefulSet");
+        Map<String, String> pod = at(statefulSet, "spec", "template", "metadata", "labels");
+        Object service = only(documents, "Service");
+        assertThat((String) at(statefulSet, "spec", "serviceName")).isEqualTo(at(service, "metadata", "name"));
+        // a PodDisruptionBudget with an empty selector selects every pod of the namespace, without one none
+        Map<String, Map<String, String>> selectors = new TreeMap<>();
+        selectors.put("Service", at(service, "spec", "selector"));
+        selectors.put("PodDisruptionBudget",
+                at(only(documents, "PodDisruptionBudget"), "spec", "selector", "matchLabels"));
+        selectors.put("StatefulSet", at(statefulSet, "spec", "selector", "matchLabels"));
+        selectors.forEach((kind, selector) -> {
+            assertThat(selector).as("selector of the " + kind).isNotEmpty();
+            assertThat(pod).as("labels of the pods the " + kind + " selects").containsAllEntriesOf(selector);
+        });
     }
 
     @Test
