@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
@@ -215,17 +217,93 @@ class DeployTest {
     }
 
     /**
+     * A setting as the container gets it: from its env list, else from bridge.env (its envFrom), else null. Without
+     * a container, only its default applies: null.
+     */
+    static String setting(Object container, String name) throws IOException {
+        if (container == null) {
+            return null;
+        }
+        for (Map<String, Object> variable : (List<Map<String, Object>>) at(container, "env")) {
+            if (name.equals(variable.get("name"))) {
+                return (String) variable.get("value");
+            }
+        }
+        for (String line : Files.readAllLines(KUBERNETES.resolve("bridge.env"))) {
+            if (line.startsWith(name + "=")) {
+                return line.substring(name.length() + 1);
+            }
+        }
+        return null;
+    }
+
+    /**
      * The folder SPOOL_DIR names in the container: the value the container's environment gives it, or its default,
      * resolved against the image's working directory.
      */
     static String spoolFolder(Object container) throws IOException {
-        String spoolDir = container == null ? null : ((List<Map<String, Object>>) at(container, "env")).stream()
-                .filter(e -> "SPOOL_DIR".equals(e.get("name"))).map(e -> (String) e.get("value")).findFirst()
-                .orElse(null);
+        String spoolDir = setting(container, "SPOOL_DIR");
         if (spoolDir == null) {
             spoolDir = Settings.ALL.stream().filter(s -> s.env().equals("SPOOL_DIR"))
                     .map(Settings.Setting::defaultValue).findFirst().orElse("spool"); // the durable spool's default
         }
         return Path.of(workdir()).resolve(spoolDir).toString();
+    }
+
+    /** SPOOL_MAX_BYTES's default with DELIVERY=durable: 4 GiB on disk. */
+    static final long DURABLE_SPOOL_MAX_BYTES = 4L << 30;
+
+    /** A Kubernetes quantity of bytes: 5Gi, 500M, 1073741824. */
+    static long bytes(String quantity) {
+        Matcher m = Pattern.compile("(\\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?").matcher(quantity);
+        assertThat(m.matches()).as("a quantity of bytes: " + quantity).isTrue();
+        long unit = m.group(2) == null ? 1 : switch (m.group(2)) {
+            case "Ki" -> 1L << 10;
+            case "Mi" -> 1L << 20;
+            case "Gi" -> 1L << 30;
+            case "Ti" -> 1L << 40;
+            case "k" -> 1_000L;
+            case "M" -> 1_000_000L;
+            case "G" -> 1_000_000_000L;
+            default -> 1_000_000_000_000L;
+        };
+        return Long.parseLong(m.group(1)) * unit;
+    }
+
+    @Test
+    void should_keep_the_spool_of_each_pod_on_a_volume_claim_mounted_where_spool_dir_resolves() throws IOException {
+        Object statefulSet = load(KUBERNETES.resolve("statefulset.yaml")).get(0);
+        assertThat((String) at(statefulSet, "kind")).isEqualTo("StatefulSet");
+        assertThat((Integer) at(statefulSet, "spec", "replicas")).isEqualTo(1);
+        assertThat((String) at(statefulSet, "spec", "serviceName"))
+                .isEqualTo(at(load(KUBERNETES.resolve("service.yaml")).get(0), "metadata", "name"));
+        Object pod = at(statefulSet, "spec", "template", "spec");
+        Object container = at(pod, "containers", 0);
+
+        List<Object> claims = at(statefulSet, "spec", "volumeClaimTemplates");
+        assertThat(claims).hasSize(1);
+        Object claim = claims.get(0);
+        String name = at(claim, "metadata", "name");
+        assertThat((List<String>) at(claim, "spec", "accessModes")).containsExactly("ReadWriteOnce");
+        String maxBytes = setting(container, "SPOOL_MAX_BYTES");
+        long bound = maxBytes == null ? DURABLE_SPOOL_MAX_BYTES : Long.parseLong(maxBytes);
+        // room above SPOOL_MAX_BYTES for the file system's own use (ext4 keeps 5 % for root, which the bridge is not)
+        assertThat(bytes(at(claim, "spec", "resources", "requests", "storage"))).as("the claim's size")
+                .isGreaterThanOrEqualTo(bound + bound / 10);
+        assertThat((List<Map<String, Object>>) at(container, "volumeMounts")).as("mounts of the container")
+                .anySatisfy(m -> assertThat(m).containsEntry("name", name)
+                        .containsEntry("mountPath", spoolFolder(container)).doesNotContainKey("readOnly"));
+        assertThat((List<Map<String, Object>>) at(pod, "volumes")).as("a pod volume would hide the claim")
+                .noneSatisfy(v -> assertThat(v).containsEntry("name", name));
+
+        // the image's user, on a read-only root file system, and the volume made writable for its group
+        assertThat((Map<String, Object>) at(pod, "securityContext")).containsEntry("runAsNonRoot", true)
+                .containsEntry("runAsUser", 10001).containsEntry("runAsGroup", 10001).containsEntry("fsGroup", 10001);
+        assertThat((Boolean) at(container, "securityContext", "readOnlyRootFilesystem")).isTrue();
+
+        // the stable pod name is the MQTT client id, so a pod that comes back takes over its persistent session
+        String clientId = setting(container, "MQTT_CLIENT_ID");
+        assertThat(clientId == null || clientId.isEmpty() || clientId.contains("%h")).as("MQTT_CLIENT_ID " + clientId)
+                .isTrue();
     }
 }
