@@ -388,7 +388,8 @@ public final class Spool implements CamelContextAware, Processor {
         for (SpoolLog.Corrupt c : log.corrupt()) {
             corrupt.incrementAndGet();
             LOG.warn("Spool {}: skipped a corrupt record at {} offset {} ({}), cutting off the {} byte(s) from there to "
-                     + "the end of that file; the message in it is lost", dir, c.segment().getFileName(), c.offset(),
+                     + "the end of that file: torn before its sync, its message was never acknowledged and the broker "
+                     + "delivers it again; damaged after, it is lost", dir, c.segment().getFileName(), c.offset(),
                     c.reason(), c.bytesCut());
         }
         replayed.set(log.recoveredRecords());
