@@ -19,16 +19,20 @@ import java.util.regex.Pattern;
  */
 public final class BridgeProcess implements AutoCloseable {
 
+    /** The delivery modes, the default first: the fault scenarios run a bridge in each. */
+    public static final List<String> DELIVERIES = List.of("durable", "at-least-once", "buffered");
     private static final AtomicInteger RUNS = new AtomicInteger();
     private static final String SUBSCRIBED = "Subscribed to MQTT topic filter";
     private final Process process;
     private final Path out;
     private final Path err;
     private final String healthPort;
+    private final Path workDir;
     private int subscriptions;
 
-    private BridgeProcess(Process process, Path out, Path err, String healthPort) {
+    private BridgeProcess(Process process, Path workDir, Path out, Path err, String healthPort) {
         this.process = process;
+        this.workDir = workDir;
         this.out = out;
         this.err = err;
         this.healthPort = healthPort;
@@ -77,7 +81,7 @@ public final class BridgeProcess implements AutoCloseable {
             // a free port, unless the test sets one: bridges of tests running at the same time must not share 8080
             builder.environment().put("HEALTH_PORT", Integer.toString(Ports.free()));
             builder.environment().putAll(environment);
-            return new BridgeProcess(builder.start(), out, err, builder.environment().get("HEALTH_PORT"));
+            return new BridgeProcess(builder.start(), workDir, out, err, builder.environment().get("HEALTH_PORT"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -141,6 +145,11 @@ public final class BridgeProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /** The working directory it runs in: its disk spool is {@code spool/} there, unless SPOOL_DIR says otherwise. */
+    public Path workDir() {
+        return workDir;
     }
 
     /** The port of /healthz, /readyz and /metrics. */
