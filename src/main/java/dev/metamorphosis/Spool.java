@@ -466,14 +466,14 @@ public final class Spool implements CamelContextAware, Processor {
                 } finally {
                     lock.unlock();
                 }
-                if (ends == null && group == null && !pendingEmpty()) {
-                    Thread.sleep(1000);
-                    continue;
-                }
                 if (group != null) {
                     sync(group, ends, started);
                 }
+                // also while writes fail: what Kafka takes from the disk is what gives the space back
                 feedFromLog();
+                if (group == null && !pendingEmpty()) {
+                    Thread.sleep(1000); // the write failed: tried again in a second
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
