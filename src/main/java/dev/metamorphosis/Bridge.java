@@ -129,6 +129,8 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         try {
             context.createProducerTemplate().sendBody("direct:kafka-probe", null);
             LOG.info("Probe record written to Kafka topic {}", probeTopic);
+            // Kafka works with these settings: from now on, Kafka failing at start-up is an outage
+            context.getRegistry().lookupByNameAndType("spool", Spool.class).markWritten();
             return true;
         } catch (Exception e) {
             if (!outage) {
