@@ -2,6 +2,7 @@ package dev.metamorphosis;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -130,10 +131,15 @@ public final class TopicMap {
             throw problems.of("the file cannot be read: " + e.getClass().getSimpleName() + ": " + e.getMessage());
         } catch (MarkedYamlEngineException e) {
             Optional<Mark> mark = e.getProblemMark().or(e::getContextMark);
-            String problem = e.getProblem() != null ? e.getProblem() : e.getContext();
+            // the context says what the parser was at ("while parsing a flow sequence"), the problem what it found
+            String problem = e.getContext() == null ? e.getProblem()
+                    : e.getProblem() == null ? e.getContext() : e.getContext() + ", " + e.getProblem();
             throw problems.of(mark.map(m -> "line " + (m.getLine() + 1) + ": ").orElse("") + "not YAML: " + problem);
         } catch (YamlEngineException e) {
             // what the reader refuses before any line is known, such as bytes that are not UTF-8
+            if (e.getCause() instanceof CharacterCodingException) {
+                throw problems.of("not YAML: the file is not UTF-8 text");
+            }
             throw problems.of("not YAML: " + e.getMessage());
         }
     }
