@@ -46,7 +46,8 @@ import org.snakeyaml.engine.v2.nodes.Tag;
  * as it is. A name that is still invalid is not an error: the {@link Match} says why, for the dead-letter path.
  * <p>
  * Matching allocates nothing until a rule matches and caches nothing: each filter is split into its levels once, at
- * load, and a match compares them with the topic in place.
+ * load, and a match compares them with the topic in place. A map does not change once loaded, so one serves every
+ * thread.
  */
 public final class TopicMap {
 
@@ -211,12 +212,11 @@ public final class TopicMap {
     }
 
     /** One rule of the file, compiled. */
-    private record Rule(int number, String filterText, Filter filter, Template topic, Template key, Format format,
-                        boolean headers) {
+    private record Rule(int number, Filter filter, Template topic, Template key, Format format, boolean headers) {
 
         Match render(String mqttTopic, int[] spans) {
             String name = topic.render(mqttTopic, spans, true);
-            return new Match(number, filterText, name, key == null ? null : key.render(mqttTopic, spans, false),
+            return new Match(number, filter.text, name, key == null ? null : key.render(mqttTopic, spans, false),
                     format, headers, invalidName(name));
         }
 
@@ -286,7 +286,7 @@ public final class TopicMap {
                 }
                 headers = h.equals("true");
             }
-            return new Rule(number, filterNode.getValue(), filter, topic, key, format, headers);
+            return new Rule(number, filter, topic, key, format, headers);
         }
 
         private static Template template(int number, Node rule, String name, ScalarNode value, Filter filter,
