@@ -31,7 +31,9 @@ public final class KafkaTopics implements OnCamelContextStarting {
     @Override
     public void onContextStarting(CamelContext camelContext) {
         context = camelContext;
-        known.add(context.resolvePropertyPlaceholders("{{kafka.topic}}")); // created at start-up (see Bridge)
+        // created at start-up (see Bridge)
+        known.add(context.resolvePropertyPlaceholders("{{kafka.topic}}"));
+        known.add(context.resolvePropertyPlaceholders("{{dead.letter.topic}}"));
         partitions = Integer.parseInt(context.resolvePropertyPlaceholders("{{kafka.topic.partitions}}"));
         replication = Short.parseShort(context.resolvePropertyPlaceholders("{{kafka.topic.replication}}"));
     }

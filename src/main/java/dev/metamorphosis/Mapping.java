@@ -1,5 +1,6 @@
 package dev.metamorphosis;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -18,8 +19,9 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
  * payload) and headers (the message's MQTT metadata); a message no rule matches, and every message without
  * {@code TOPIC_MAP}, becomes the Go envelope for {@code KAFKA_TOPIC}, keyed as {@code KAFKA_KEY} says, without headers.
  * <p>
- * A rule whose Kafka topic comes out invalid for this message (empty, over 249 characters) sets the message aside
- * ({@link DeadLetter}) naming the rule; its route stops there and the stream goes on.
+ * A rule whose Kafka topic comes out invalid for this message (empty, over 249 characters) sends the message to
+ * {@code DEAD_LETTER_TOPIC} instead, naming the rule ({@link DeadLetter#redirect}), or drops it, counted and logged;
+ * the stream goes on.
  */
 public final class Mapping implements Processor, OnCamelContextStarting {
 
@@ -70,10 +72,13 @@ public final class Mapping implements Processor, OnCamelContextStarting {
         message.setBody(match.format() == TopicMap.Format.RAW ? payload == null ? new byte[0] : payload
                 : Envelope.wrap(topic, payload));
         if (!match.valid()) {
-            deadLetter.setAside(exchange, "TOPIC_MAP rule " + match.rule() + " (" + match.filter() + ") gives "
-                    + "Kafka topic \"" + match.topic() + "\", which is not a valid name: " + match.invalid());
-            Spool.acknowledge(exchange);
-            exchange.setRouteStop(true);
+            // to the dead-letter topic through the spool like any record (so never lost, never holding MQTT up while
+            // Kafka is down), or dropped, counted and logged when DEAD_LETTER_TOPIC is not set
+            if (!deadLetter.redirect(exchange, "TOPIC_MAP rule " + match.rule() + " (" + match.filter() + ") gives "
+                    + "Kafka topic \"" + match.topic() + "\", which is not a valid name: " + match.invalid())) {
+                Spool.acknowledge(exchange);
+                exchange.setRouteStop(true);
+            }
             return;
         }
         message.setHeader(KafkaConstants.OVERRIDE_TOPIC, match.topic());
@@ -86,33 +91,40 @@ public final class Mapping implements Processor, OnCamelContextStarting {
         }
     }
 
-    /** The MQTT metadata of the message as headers of its record. */
+    /**
+     * The MQTT metadata of the message as headers of its record, as UTF-8 bytes (camel-kafka would encode a String
+     * in the JVM's default charset, which is ASCII where no locale is set).
+     */
     private static void headers(Message message, String topic) {
-        message.setHeader("mqtt.topic", topic);
-        message.setHeader("mqtt.qos", String.valueOf(message.getHeader(PahoMqtt5Constants.MQTT_QOS)));
-        message.setHeader("mqtt.retain", String.valueOf(Boolean.TRUE.equals(message.getHeader(RETAINED))));
+        message.setHeader("mqtt.topic", utf8(topic));
+        message.setHeader("mqtt.qos", utf8(String.valueOf(message.getHeader(PahoMqtt5Constants.MQTT_QOS))));
+        message.setHeader("mqtt.retain", utf8(String.valueOf(Boolean.TRUE.equals(message.getHeader(RETAINED)))));
         MqttProperties p = message.getHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, MqttProperties.class);
         if (p == null) {
             return;
         }
         if (p.getContentType() != null) {
-            message.setHeader("mqtt.content-type", p.getContentType());
+            message.setHeader("mqtt.content-type", utf8(p.getContentType()));
         }
         if (p.getCorrelationData() != null) {
             message.setHeader("mqtt.correlation-data", p.getCorrelationData());
         }
         if (p.getResponseTopic() != null) {
-            message.setHeader("mqtt.response-topic", p.getResponseTopic());
+            message.setHeader("mqtt.response-topic", utf8(p.getResponseTopic()));
         }
         if (p.getPayloadFormat()) {
-            message.setHeader("mqtt.payload-format", "1");
+            message.setHeader("mqtt.payload-format", utf8("1"));
         }
         if (p.getMessageExpiryInterval() != null) {
-            message.setHeader("mqtt.message-expiry", String.valueOf(p.getMessageExpiryInterval()));
+            message.setHeader("mqtt.message-expiry", utf8(String.valueOf(p.getMessageExpiryInterval())));
         }
         if (p.getUserProperties() != null && !p.getUserProperties().isEmpty()) {
             message.setHeader(UserProperties.CARRIER, UserProperties.encode(p.getUserProperties()));
         }
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Messages no rule of TOPIC_MAP matched, since start. */
