@@ -309,12 +309,12 @@ class TopicMapIT {
             try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-head"), env)
                     .awaitSubscribed(START)) {
                 publisher.publish("tm-head/raw/all", utf8("{\"t\":21.5}"), 2, false, all);
-                publisher.publish("tm-head/raw/bare", utf8("bare"), 0);
+                publisher.publish("tm-head/raw/bäre", utf8("bare"), 0);
                 publisher.publish("tm-head/envelope/e", utf8("env"), 1, List.of(new UserProperty("x", "y")));
                 publisher.flush();
 
                 Map<String, ConsumerRecord<byte[], byte[]>> raw = byMqttTopic(exactly(kafka, "tm-head-raw", 3));
-                assertThat(raw).containsOnlyKeys("tm-head/raw/all", "tm-head/raw/bare", "tm-head/raw/retained");
+                assertThat(raw).containsOnlyKeys("tm-head/raw/all", "tm-head/raw/bäre", "tm-head/raw/retained");
 
                 ConsumerRecord<byte[], byte[]> full = raw.get("tm-head/raw/all");
                 assertThat(full.value()).isEqualTo(utf8("{\"t\":21.5}"));
@@ -340,9 +340,9 @@ class TopicMapIT {
                 assertThat(full.headers().lastHeader("mqtt.correlation-data").value()).isEqualTo(correlation);
 
                 // no properties: only topic, QoS and retain
-                ConsumerRecord<byte[], byte[]> bare = raw.get("tm-head/raw/bare");
+                ConsumerRecord<byte[], byte[]> bare = raw.get("tm-head/raw/bäre");
                 assertThat(bare.value()).isEqualTo(utf8("bare"));
-                assertThat(headers(bare)).containsExactlyInAnyOrder("mqtt.topic=tm-head/raw/bare", "mqtt.qos=0",
+                assertThat(headers(bare)).containsExactlyInAnyOrder("mqtt.topic=tm-head/raw/bäre", "mqtt.qos=0",
                         "mqtt.retain=false");
                 ConsumerRecord<byte[], byte[]> retained = raw.get("tm-head/raw/retained");
                 assertThat(retained.value()).isEqualTo(utf8("kept"));
@@ -472,6 +472,61 @@ class TopicMapIT {
                 assertThat(writtenPerTopic(m)).containsEntry("tm-dead-ok", 2.0);
             });
             assertThat(bridge.isAlive()).isTrue();
+        }
+    }
+
+    @Test
+    @ResourceLock(value = TIMING, mode = ResourceAccessMode.READ)
+    void should_set_a_message_with_an_invalid_topic_name_aside_during_a_kafka_outage_without_holding_up_the_rest()
+            throws IOException {
+        Path map = writeMap("limbo", """
+                - filter: "tm-limbo/long/+"
+                  topic: "tm-limbo-{1}"
+                  format: raw
+                - filter: "tm-limbo/ok/+"
+                  topic: "tm-limbo-ok"
+                  format: raw
+                """);
+        String longTopic = "tm-limbo/long/" + "x".repeat(250);
+        try (KafkaBroker own = KafkaBroker.start("tm-limbo", Map.of())) {
+            Map<String, String> env = environment("tm-limbo", own.bootstrap(), map.toString());
+            env.put("DEAD_LETTER_TOPIC", "tm-limbo-dead");
+            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-limbo"), env)
+                    .awaitSubscribed(START);
+                 Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+                // one set aside while Kafka is up: the dead-letter path has written before
+                publisher.publish(longTopic + "1", utf8("too long 1"), 1);
+                publisher.publish("tm-limbo/ok/1", utf8("before"), 1);
+                publisher.flush();
+                exactly(own.bootstrap(), "tm-limbo-ok", 1);
+                exactly(own.bootstrap(), "tm-limbo-dead", 1);
+                own.kill();
+                publisher.publish(longTopic + "2", utf8("too long 2"), 1);
+                for (int i = 0; i < 10; i++) {
+                    publisher.publish("tm-limbo/ok/1", utf8("during " + i), 1);
+                }
+                publisher.flush();
+                // the bridge takes the messages behind it from MQTT while Kafka is still down
+                Awaitility.await("the 10 messages behind it received").atMost(Duration.ofSeconds(10))
+                        .pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+                            Http.Response response = Http.get(bridge.healthPort(), "/metrics");
+                            assertThat(response).isNotNull();
+                            assertThat(new Scrape(response.body()).value("mqtt_received")).isEqualTo(13.0);
+                        });
+                Faults.last(Duration.ofSeconds(20));
+                own.restart();
+
+                List<String> expected = new ArrayList<>(List.of("before"));
+                IntStream.range(0, 10).forEach(i -> expected.add("during " + i));
+                assertThat(values(exactly(own.bootstrap(), "tm-limbo-ok", 11))).isEqualTo(expected);
+                // and the one set aside during the outage is not lost
+                List<ConsumerRecord<byte[], byte[]>> dead = exactly(own.bootstrap(), "tm-limbo-dead", 2);
+                assertThat(dead.stream().map(r -> header(r, "metamorphosis-mqtt-topic")))
+                        .containsExactly(longTopic + "1", longTopic + "2");
+                assertThat(dead).allSatisfy(r -> assertThat(header(r, "metamorphosis-error"))
+                        .contains("TOPIC_MAP rule 1 (tm-limbo/long/+)"));
+                assertThat(bridge.isAlive()).isTrue();
+            }
         }
     }
 
