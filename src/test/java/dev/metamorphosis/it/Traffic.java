@@ -42,8 +42,8 @@ public final class Traffic implements AutoCloseable {
             if (r.value().length > 0 && r.value()[0] == '{') {
                 String json = new String(r.value(), StandardCharsets.UTF_8);
                 topic = json.substring(10, json.indexOf("\",\"content\":\""));
-                payload = new String(Base64.getDecoder().decode(
-                        json.substring(json.indexOf("\"content\":\"") + 11, json.length() - 2)), StandardCharsets.US_ASCII);
+                payload = new String(Base64.getDecoder().decode(json.substring(json.indexOf("\"content\":\"") + 11,
+                        json.length() - 2)), StandardCharsets.US_ASCII);
             } else if (mqttTopic != null) {
                 topic = new String(mqttTopic.value(), StandardCharsets.UTF_8);
                 payload = new String(r.value(), StandardCharsets.US_ASCII);
