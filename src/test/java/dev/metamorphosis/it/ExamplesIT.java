@@ -147,7 +147,8 @@ class ExamplesIT {
     }
 
     private static void copy(Path folder, Path to) throws IOException {
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*.camel.yaml")) {
+        // the route files, and the topic map beside them
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*.yaml")) {
             for (Path file : files) {
                 Files.copy(file, to.resolve(file.getFileName()));
             }
