@@ -48,6 +48,7 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
     private static final long MAX_CONNECT_BACKOFF_MILLIS = 30_000;
 
     private ScheduledExecutorService connector;
+    private ScheduledExecutorService prober;
     private int shutdownTimeout = 20;
 
     @Override
@@ -57,6 +58,17 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
             return;
         }
         var properties = context.getPropertiesComponent();
+        Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
+        try {
+            spool.open();
+        } catch (Exception e) {
+            LogManager.getLogger("bridge").fatal("SPOOL_DIR={} {}", spool.dir(), e instanceof SpoolLog.Unusable
+                    ? e.getMessage() : "cannot be read: " + causeOf(e));
+            Runtime.getRuntime().halt(1);
+        }
+        // a durable spool that wrote to KAFKA_TOPIC before shows the configuration worked: Kafka failing now is an
+        // outage (a restart during one), not a mistake, and what arrives meanwhile waits on disk
+        boolean outage = spool.wroteBefore();
         String probeTopic = properties.resolveProperty("kafka.test.topic").orElse("");
         String deadLetterTopic = properties.resolveProperty("dead.letter.topic").orElse("");
         Map<String, Map<String, String>> topics = new LinkedHashMap<>();
@@ -71,7 +83,7 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
             createTopics(context, topics, Integer.parseInt(properties.resolveProperty("kafka.topic.partitions")
                     .orElse("-1")), Short.parseShort(properties.resolveProperty("kafka.topic.replication").orElse("-1")));
         } catch (Exception e) {
-            if (!probeTopic.isEmpty()) {
+            if (!probeTopic.isEmpty() && !outage) {
                 fatal(probeTopic, e);
             }
             LOG.warn("Could not check or create Kafka topics {}: {}", topics.keySet(), causeOf(e));
@@ -79,20 +91,47 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         if (probeTopic.isEmpty()) {
             LOG.warn("KAFKA_TEST_TOPIC is not set: no start-up probe, a Kafka misconfiguration shows only when "
                      + "the first batch is written");
-        } else {
-            try {
-                context.createProducerTemplate().sendBody("direct:kafka-probe", null);
-                LOG.info("Probe record written to Kafka topic {}", probeTopic);
-            } catch (Exception e) {
-                fatal(probeTopic, e);
-            }
+        } else if (!probe(context, probeTopic, outage)) {
+            retryProbe(context, probeTopic);
         }
         subscribe(context, Settings.split(properties.resolveProperty(Settings.DERIVED + "mqtt.filters").orElseThrow()),
                 properties.resolveProperty(Settings.DERIVED + "mqtt.client-id").orElseThrow());
     }
 
+    /**
+     * Writes the probe record. When it fails: exit code 1, unless Kafka is known to have worked for this spool (an
+     * outage), when it returns false.
+     */
+    private static boolean probe(CamelContext context, String probeTopic, boolean outage) {
+        try {
+            context.createProducerTemplate().sendBody("direct:kafka-probe", null);
+            LOG.info("Probe record written to Kafka topic {}", probeTopic);
+            return true;
+        } catch (Exception e) {
+            if (!outage) {
+                fatal(probeTopic, e);
+            }
+            LOG.warn("Kafka probe failed: could not write to topic {} within {} s: {}; the spool in SPOOL_DIR wrote to "
+                     + "this Kafka topic before, so this is taken for an outage: messages are spooled on disk and "
+                     + "the probe is tried again", probeTopic, PROBE_SECONDS, causeOf(e));
+            return false;
+        }
+    }
+
+    /** Tries the probe again every KAFKA_RETRY_INTERVAL seconds until it passes. */
+    private void retryProbe(CamelContext context, String probeTopic) {
+        if (prober == null) {
+            prober = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "kafka-probe");
+        }
+        long seconds = Long.parseLong(context.resolvePropertyPlaceholders("{{kafka.retry.interval}}"));
+        prober.schedule(() -> {
+            if (context.isStarted() && !probe(context, probeTopic, true)) {
+                retryProbe(context, probeTopic);
+            }
+        }, seconds, TimeUnit.SECONDS);
+    }
+
     private void subscribe(CamelContext context, List<String> filters, String clientId) {
-        connector = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "mqtt-connect");
         for (int i = 0; i < filters.size(); i++) {
             String id = filters.size() == 1 ? clientId : clientId + "-" + (i + 1);
             String routeId = TemplatedRouteBuilder.builder(context, "mqtt-ingest")
@@ -136,7 +175,10 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         long left = spool.awaitEmpty(TimeUnit.SECONDS.toMillis(shutdownTimeout));
         if (left > 0) {
             LOG.error("Shutting down: {} message(s) could not be written to Kafka within SHUTDOWN_TIMEOUT={} s; {}",
-                    left, shutdownTimeout, spool.atLeastOnce()
+                    left, shutdownTimeout, spool.durable()
+                            ? "they stay in the spool on disk, in SPOOL_DIR=" + spool.dir() + ", and go to Kafka first "
+                              + "when the bridge starts again"
+                            : spool.atLeastOnce()
                             ? "they stay unacknowledged at the MQTT broker, which delivers them again"
                             : "they are lost (DELIVERY=buffered)");
         } else {

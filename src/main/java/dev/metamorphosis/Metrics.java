@@ -32,6 +32,8 @@ public final class Metrics implements OnCamelContextStarting, Processor {
 
     private static final Duration[] LATENCY_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
             30, 60, 120, 300, 600);
+    private static final Duration[] SYNC_BUCKETS = seconds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+            0.25, 0.5, 1);
     private static final double[] BATCH_BUCKETS = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 8000, 10000};
 
     private final LongAdder batches = new LongAdder();
@@ -70,9 +72,25 @@ public final class Metrics implements OnCamelContextStarting, Processor {
         long maxMessages = setting(context, "spool.max.messages");
         Gauge.builder("metamorphosis.spool.capacity.messages", () -> maxMessages)
                 .description("Most envelopes the spool holds (SPOOL_MAX_MESSAGES)").register(registry);
-        long maxBytes = setting(context, "spool.max.bytes");
-        Gauge.builder("metamorphosis.spool.capacity.bytes", () -> maxBytes)
-                .description("Most envelope bytes the spool holds (SPOOL_MAX_BYTES)").register(registry);
+        Gauge.builder("metamorphosis.spool.capacity.bytes", spool, Spool::maxBytes)
+                .description("Most bytes the spool holds (SPOOL_MAX_BYTES: on disk with DELIVERY=durable, of "
+                        + "envelopes in memory otherwise)").register(registry);
+        Gauge.builder("metamorphosis.spool.disk.bytes", spool, Spool::diskBytes)
+                .description("Bytes the spool's files take in SPOOL_DIR (DELIVERY=durable; 0 otherwise)")
+                .register(registry);
+        FunctionCounter.builder("metamorphosis.spool.replayed.records", spool, Spool::replayed)
+                .description("Records the disk spool held at start-up, written to Kafka before anything new")
+                .register(registry);
+        FunctionCounter.builder("metamorphosis.spool.corrupt.records", spool, Spool::corrupt)
+                .description("Torn or corrupt records of the disk spool skipped at start-up (each a lost message)")
+                .register(registry);
+        FunctionCounter.builder("metamorphosis.spool.write.errors", spool, Spool::writeErrors)
+                .description("Writes or syncs of the disk spool that failed (each is tried again)")
+                .register(registry);
+        Timer sync = Timer.builder("metamorphosis.spool.sync")
+                .description("Time to write and sync the disk spool; one sync covers every message that arrived "
+                        + "meanwhile").serviceLevelObjectives(SYNC_BUCKETS).register(registry);
+        spool.onSync(nanos -> sync.record(nanos, TimeUnit.NANOSECONDS));
         FunctionCounter.builder("metamorphosis.messages.dropped", spool, Spool::dropped)
                 .description("Messages dropped because the spool was full (SPOOL_OVERFLOW drop-oldest or drop-newest)")
                 .register(registry);
@@ -86,6 +104,9 @@ public final class Metrics implements OnCamelContextStarting, Processor {
         Gauge.builder("metamorphosis.mqtt.connected", health, Health::mqttConnected)
                 .description("1 while every MQTT subscription is in place and its client connected").register(registry);
         mqtt = context.getComponent("paho-mqtt5", MqttComponent.class);
+        Gauge.builder("metamorphosis.mqtt.unacknowledged.messages", mqtt, MqttComponent::unacknowledged)
+                .description("Messages received from MQTT and not yet acknowledged to the broker; in at-least-once "
+                        + "delivery, stuck at the broker's in-flight limit while Kafka is down").register(registry);
         FunctionCounter.builder("metamorphosis.mqtt.reconnects", mqtt, MqttComponent::reconnects)
                 .description("MQTT connections lost and regained").register(registry);
         Gauge.builder("metamorphosis.kafka.connected", health, Health::kafkaConnected)
@@ -104,7 +125,7 @@ public final class Metrics implements OnCamelContextStarting, Processor {
     public void recordsWritten(List<Exchange> records) {
         long now = System.currentTimeMillis();
         for (Exchange record : records) {
-            latency.record(Math.max(0, now - record.getClock().getCreated()), TimeUnit.MILLISECONDS);
+            latency.record(Math.max(0, now - Spool.arrived(record)), TimeUnit.MILLISECONDS);
         }
         this.records.increment(records.size());
     }

@@ -50,6 +50,7 @@ public final class MqttComponent extends PahoMqtt5Component {
     private final LongAdder received = new LongAdder();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
+    private final AtomicLong unacknowledged = new AtomicLong();
 
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
@@ -71,6 +72,11 @@ public final class MqttComponent extends PahoMqtt5Component {
     /** Connection losses, failed connects and subscribes, client errors, since start. */
     public long errors() {
         return errors.get();
+    }
+
+    /** Messages received and not yet acknowledged to the broker (QoS 1 and 2, acknowledged by hand). */
+    public long unacknowledged() {
+        return unacknowledged.get();
     }
 
     /** Reconnects after a lost connection, since start. */
@@ -191,9 +197,16 @@ public final class MqttComponent extends PahoMqtt5Component {
                 MqttAsyncClient c = client;
                 int id = message.getId();
                 int qos = message.getQos();
+                component().unacknowledged.incrementAndGet();
                 exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
                     @Override
+                    public void onFailure(Exchange done) {
+                        component().unacknowledged.decrementAndGet(); // the broker delivers it again
+                    }
+
+                    @Override
                     public void onComplete(Exchange done) {
+                        component().unacknowledged.decrementAndGet();
                         try {
                             c.messageArrivedComplete(id, qos);
                         } catch (MqttException e) {

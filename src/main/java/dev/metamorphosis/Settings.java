@@ -119,14 +119,22 @@ public final class Settings implements CamelConfiguration {
             new Setting("KAFKA_COMPRESSION", "none", oneOf("none", "gzip", "snappy", "lz4", "zstd"),
                     "compression of the batches Kafka gets: none, gzip, snappy, lz4 or zstd"),
             new Setting("HEALTH_PORT", "8080", port(), "HTTP port of /healthz and /metrics"),
-            new Setting("DELIVERY", "at-least-once", oneOf("at-least-once", "buffered"),
-                    "at-least-once: acknowledge MQTT once Kafka has the message; buffered: on arrival"),
+            new Setting("DELIVERY", "durable", oneOf("durable", "at-least-once", "buffered"),
+                    "durable: acknowledge MQTT once the message is synced to the spool on disk (SPOOL_DIR); "
+                    + "at-least-once: once Kafka has it; buffered: on arrival, spooled in memory"),
             new Setting("MQTT_SESSION_EXPIRY", "86400", atLeast(0),
                     "seconds the MQTT broker keeps the session (and queues messages) while the bridge is away"),
-            new Setting("SPOOL_MAX_MESSAGES", "100000", atLeast(1), "most messages received and not yet in Kafka"),
-            new Setting("SPOOL_MAX_BYTES", "67108864", atLeast(1), "most envelope bytes received and not yet in Kafka"),
+            new Setting("SPOOL_DIR", "spool", any(),
+                    "folder of the spool on disk (DELIVERY=durable), relative to the working directory or absolute"),
+            new Setting("SPOOL_MAX_MESSAGES", "100000", atLeast(1),
+                    "most messages received and not yet in Kafka, in memory (DELIVERY=durable: most read ahead "
+                    + "from disk for Kafka, at most 2 x KAFKA_MAX_BATCH_SIZE)"),
+            new Setting("SPOOL_MAX_BYTES", "", atLeastLong(1),
+                    "most bytes received and not yet in Kafka; empty: 4294967296 (4 GiB) on disk with "
+                    + "DELIVERY=durable, 67108864 (64 MiB) of envelopes in memory otherwise"),
             new Setting("SPOOL_OVERFLOW", "block", oneOf("block", "drop-oldest", "drop-newest"),
-                    "when the spool is full: block (MQTT waits), drop-oldest or drop-newest (buffered only)"),
+                    "when the spool is full: block (MQTT waits), drop-oldest (buffered only) or drop-newest "
+                    + "(buffered and durable)"),
             new Setting("SHUTDOWN_TIMEOUT", "20", atLeast(0),
                     "seconds to write the spool to Kafka on SIGTERM before stopping"),
             new Setting("DEAD_LETTER_TOPIC", "", kafkaTopic(true),
@@ -195,6 +203,14 @@ public final class Settings implements CamelConfiguration {
             throw new Invalid("SPOOL_OVERFLOW=" + values.get("spool.overflow") + " drops messages, which "
                     + "DELIVERY=at-least-once never does: use SPOOL_OVERFLOW=block or DELIVERY=buffered");
         }
+        boolean durable = values.get("delivery").equals("durable");
+        if (durable && values.get("spool.overflow").equals("drop-oldest")) {
+            throw new Invalid("SPOOL_OVERFLOW=drop-oldest does not go with DELIVERY=durable, whose records leave the "
+                    + "disk only once Kafka has them: use SPOOL_OVERFLOW=block or drop-newest");
+        }
+        if (durable) {
+            spoolDir(values.get("spool.dir"));
+        }
         security(values);
         String host = shortHostName();
         String broker = values.get("mqtt.broker");
@@ -226,6 +242,38 @@ public final class Settings implements CamelConfiguration {
         values.put(DERIVED + "kafka.security-protocol", (mechanism.isEmpty() ? "" : "SASL_")
                 + (Boolean.parseBoolean(values.get("kafka.tls")) ? "SSL" : "PLAINTEXT"));
         return values;
+    }
+
+    /** Bytes a spool folder needs free at start-up. */
+    static final long SPOOL_MIN_FREE = 8L << 20;
+
+    /**
+     * The durable spool's folder, made if only its last level is missing, checked for a write and for free space.
+     *
+     * @throws Invalid naming SPOOL_DIR and what is wrong with it
+     */
+    static Path spoolDir(String setting) {
+        Path dir = Path.of(setting).toAbsolutePath().normalize();
+        String named = "SPOOL_DIR=" + quote(setting) + " (" + dir + ")";
+        try {
+            if (!Files.exists(dir)) {
+                if (dir.getParent() == null || !Files.isDirectory(dir.getParent())) {
+                    throw new Invalid(named + " does not exist, nor does the folder it would be made in");
+                }
+                Files.createDirectory(dir);
+            }
+            if (!Files.isDirectory(dir)) {
+                throw new Invalid(named + " is not a folder");
+            }
+            Files.delete(Files.createTempFile(dir, ".write-check", ""));
+            long free = Files.getFileStore(dir).getUsableSpace();
+            if (free < SPOOL_MIN_FREE) {
+                throw new Invalid(named + " has " + free + " bytes free; the spool needs at least " + SPOOL_MIN_FREE);
+            }
+        } catch (IOException e) {
+            throw new Invalid(named + " cannot be written: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+        return dir;
     }
 
     /** The Kafka SASL login ({@code sasl.jaas.config}) of the resolved settings; empty without SASL. */
@@ -348,6 +396,21 @@ public final class Settings implements CamelConfiguration {
                 throw new IllegalArgumentException("expected a whole number of at least " + min);
             }
             return Integer.toString(n);
+        };
+    }
+
+    private static Check atLeastLong(long min) {
+        return v -> {
+            long n;
+            try {
+                n = Long.parseLong(v.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected a whole number");
+            }
+            if (n < min) {
+                throw new IllegalArgumentException("expected a whole number of at least " + min);
+            }
+            return Long.toString(n);
         };
     }
 

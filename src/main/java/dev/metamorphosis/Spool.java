@@ -1,7 +1,15 @@
 package dev.metamorphosis;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.function.LongConsumer;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -12,7 +20,10 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 import org.apache.camel.component.seda.SedaEndpoint;
+import org.apache.camel.spi.Synchronization;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
 import org.apache.kafka.common.record.Record;
@@ -33,10 +44,27 @@ import org.slf4j.LoggerFactory;
  * acknowledgement travels with it into its batch (see {@link Batch}). Once the bridge is closing, nothing is admitted
  * and nothing refused is acknowledged, so the broker delivers it again after a restart.
  * An envelope larger than the Kafka producer takes is not admitted but set aside at once (see {@link DeadLetter}).
+ * <p>
+ * In {@code durable} delivery the spool is on disk ({@link SpoolLog} in {@code SPOOL_DIR}), bounded by
+ * {@code SPOOL_MAX_BYTES}: the ingest route's exchange ends at its admission, where its record is appended to the log.
+ * Thread {@code spool-sync} syncs the log, one sync for every record appended meanwhile (a message waits for at most
+ * the sync under way and its own), then acknowledges those messages to MQTT and moves their records into the queue,
+ * as long as the records in memory stay within a window of two of the largest batches; what does not fit is read
+ * back from disk, in order, once Kafka has taken the batches ahead of it. What the log holds at start-up goes first.
  */
 public final class Spool implements CamelContextAware, Processor {
 
     static final String BYTES = "metamorphosis.bytes";
+    /** Durable delivery: where the record ends in the log, its bytes there, and when its message arrived. */
+    static final String END = "metamorphosis.end";
+    static final String FRAME = "metamorphosis.frame";
+    static final String ARRIVED = "metamorphosis.arrived";
+    /** Bytes of records the durable spool holds in memory for Kafka at most (and records: two of the largest batches). */
+    private static final long WINDOW_BYTES = 32L << 20;
+    static final long DEFAULT_DISK_BYTES = 4L << 30;
+    static final long DEFAULT_MEMORY_BYTES = 64L << 20;
+    /** Bytes not yet written to disk (it fails) beyond which the durable spool counts as full. */
+    private static final long UNWRITTEN_LIMIT = 16L << 20;
     private static final Logger LOG = LoggerFactory.getLogger("bridge");
     private static final long DROP_LOG_MILLIS = 10_000;
     /** Below this much under the limit, the record's framing cannot make it too large. */
@@ -57,8 +85,28 @@ public final class Spool implements CamelContextAware, Processor {
     private CamelContext context;
 
     private boolean atLeastOnce = true;
+    private boolean durable;
+    private Path dir;
+    private SpoolLog log;
+    private Thread syncer;
+    private final Condition work = lock.newCondition();
+    private List<Pending> pending = new ArrayList<>();
+    private long lastEnd;
+    private long inMemory;
+    private long inMemoryBytes;
+    private volatile long fedTo;
+    private volatile long syncedTo;
+    private volatile boolean stopped;
+    private volatile boolean failing;
+    private long lastFailureLog;
+    private final AtomicLong replayed = new AtomicLong();
+    private final AtomicLong corrupt = new AtomicLong();
+    private final AtomicLong writeErrors = new AtomicLong();
+    private volatile LongConsumer syncNanos = n -> { };
+    private boolean wroteKafkaTopic;
+    private String kafkaTopic = "";
     private long maxMessages = Long.MAX_VALUE;
-    private long maxBytes = Long.MAX_VALUE;
+    private long maxBytes = -1;
     private String overflow = "block";
     private int batchSize = 1000;
     private int maxBatchSize = 8000;
@@ -86,6 +134,9 @@ public final class Spool implements CamelContextAware, Processor {
                     + maxRequestSize + " bytes");
             acknowledge(exchange);
             return false;
+        }
+        if (durable) {
+            return append(exchange, envelope);
         }
         lock.lockInterruptibly();
         try {
@@ -119,6 +170,53 @@ public final class Spool implements CamelContextAware, Processor {
         return true;
     }
 
+    /** A record waiting for the sync that makes it durable, then for its MQTT acknowledgement. */
+    private record Pending(Exchange exchange, SpoolLog.Entry entry, long from, long end, int size,
+                           List<Synchronization> acks) {
+    }
+
+    /**
+     * Durable delivery: appends the envelope's record to the log, waiting for room or dropping as
+     * {@code SPOOL_OVERFLOW} says, and hands its MQTT acknowledgement to the sync that will cover it. Returns false:
+     * the exchange goes no further, the record reaches the queue from the log.
+     */
+    private boolean append(Exchange exchange, byte[] envelope) throws InterruptedException {
+        Object key = exchange.getMessage().getHeader(KafkaConstants.KEY);
+        SpoolLog.Entry entry = new SpoolLog.Entry(System.currentTimeMillis(),
+                exchange.getMessage().getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class), null,
+                key == null ? null : key.toString().getBytes(StandardCharsets.UTF_8), List.of(),
+                envelope == null ? new byte[0] : envelope);
+        long size = SpoolLog.FRAME + 64L + (envelope == null ? 0 : envelope.length);
+        lock.lockInterruptibly();
+        try {
+            while (!closing && diskFull(size)) {
+                if ("drop-newest".equals(overflow)) {
+                    dropped(1, "newest");
+                    acknowledge(exchange);
+                    return false;
+                }
+                room.await(1, TimeUnit.SECONDS);
+            }
+            if (closing) {
+                Batch.detach(exchange); // never acknowledged: the broker delivers it again
+                return false;
+            }
+            long end = log.append(entry);
+            pending.add(new Pending(exchange, entry, lastEnd, end, log.lastSize(), Batch.detach(exchange)));
+            lastEnd = end;
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        return false;
+    }
+
+    /** Durable delivery: no room on disk for a record of about this size, or writes to disk fail. */
+    private boolean diskFull(long size) {
+        return log.records() > 0 && log.bytes() + size > maxBytes()
+               || failing && log.end() - syncedTo > UNWRITTEN_LIMIT;
+    }
+
     /** Whether Kafka's producer would refuse this envelope as a record, as it measures records. */
     private boolean tooLarge(byte[] envelope) {
         return envelope != null && envelope.length + RECORD_OVERHEAD > maxRequestSize
@@ -131,7 +229,7 @@ public final class Spool implements CamelContextAware, Processor {
      * being filled or written holds at most {@code KAFKA_MAX_BATCH_SIZE} more.
      */
     private boolean full(long size) {
-        return queued >= maxMessages || queued > 0 && queuedBytes + size > maxBytes;
+        return queued >= maxMessages || queued > 0 && queuedBytes + size > maxBytes();
     }
 
     /** Drops the oldest envelope still in the queue (not one in the batch being written). */
@@ -158,7 +256,7 @@ public final class Spool implements CamelContextAware, Processor {
         if (now - lastDropLog >= DROP_LOG_MILLIS) {
             LOG.warn("Spool full ({} messages, {} bytes waiting; SPOOL_MAX_MESSAGES={}, SPOOL_MAX_BYTES={}): dropped "
                      + "the {} {} message(s) since the last report, {} in all", queued, queuedBytes, maxMessages,
-                    maxBytes, which,
+                    maxBytes(), which,
                     droppedSinceLog, dropped.get());
             lastDropLog = now;
             droppedSinceLog = 0;
@@ -177,7 +275,7 @@ public final class Spool implements CamelContextAware, Processor {
             return; // the flush marker
         }
         if (batchOldest == 0) {
-            batchOldest = exchange.getClock().getCreated();
+            batchOldest = arrived(exchange);
         }
         lock.lock();
         try {
@@ -193,7 +291,7 @@ public final class Spool implements CamelContextAware, Processor {
     public void written(List<Exchange> records) {
         long newest = 0;
         for (Exchange record : records) {
-            newest = Math.max(newest, record.getClock().getCreated());
+            newest = Math.max(newest, arrived(record));
         }
         if (batchOldest <= newest) {
             batchOldest = 0; // unless the next batch has begun already
@@ -201,8 +299,12 @@ public final class Spool implements CamelContextAware, Processor {
         release(records);
     }
 
-    /** Envelopes that left the spool other than by a batch write: set aside as poison. */
+    /** Envelopes that left the spool other than by a batch write: set aside as poison, or in Kafka before a failure. */
     void release(List<Exchange> records) {
+        if (durable) {
+            acknowledged(records);
+            return;
+        }
         long size = 0;
         for (Exchange record : records) {
             size += record.getProperty(BYTES, 0L, Long.class);
@@ -217,6 +319,252 @@ public final class Spool implements CamelContextAware, Processor {
         }
     }
 
+    /** Durable delivery: Kafka has these records (in log order), or they were set aside: they leave the log. */
+    private void acknowledged(List<Exchange> records) {
+        if (records.isEmpty()) {
+            return;
+        }
+        long end = 0;
+        long size = 0;
+        long envelopes = 0;
+        for (Exchange record : records) {
+            end = Math.max(end, record.getProperty(END, 0L, Long.class));
+            size += record.getProperty(FRAME, 0L, Long.class);
+            envelopes += record.getProperty(BYTES, 0L, Long.class);
+        }
+        try {
+            log.acknowledge(end, records.size(), size);
+        } catch (IOException e) {
+            LOG.warn("Could not write the spool's checkpoint in SPOOL_DIR={}: {} (after a restart, records Kafka has "
+                     + "may be written again)", dir, e.getMessage());
+        }
+        if (!wroteKafkaTopic) {
+            wroteKafkaTopic = true;
+            markWritten();
+        }
+        lock.lock();
+        try {
+            inMemory -= records.size();
+            inMemoryBytes -= envelopes;
+            room.signalAll();
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Notes in SPOOL_DIR that Kafka took records of KAFKA_TOPIC from this spool (see {@link #wroteBefore}). */
+    private void markWritten() {
+        try {
+            if (!wroteBefore()) {
+                Files.writeString(dir.resolve("kafka-topics"), kafkaTopic + "\n", StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND);
+            }
+        } catch (IOException e) {
+            LOG.debug("Could not note the Kafka topic in SPOOL_DIR: {}", e.getMessage());
+        }
+    }
+
+    /** Whether this spool has written records to KAFKA_TOPIC before: then Kafka failing at start-up is an outage. */
+    public boolean wroteBefore() {
+        try {
+            Path file = dir.resolve("kafka-topics");
+            return durable && Files.isRegularFile(file)
+                   && Set.copyOf(Files.readAllLines(file, StandardCharsets.UTF_8)).contains(kafkaTopic);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Durable delivery: opens the log in {@code SPOOL_DIR} and starts the thread that syncs it and feeds the queue.
+     * What the log holds goes to Kafka first.
+     *
+     * @throws IOException naming what is wrong with the folder ({@link SpoolLog.Unusable}) or the failed read
+     */
+    public void open() throws IOException {
+        if (!durable || log != null) {
+            return;
+        }
+        log = SpoolLog.open(dir, SpoolLog.DEFAULT_SEGMENT_BYTES);
+        for (SpoolLog.Corrupt c : log.corrupt()) {
+            corrupt.incrementAndGet();
+            LOG.warn("Spool {}: skipped a corrupt record at {} offset {} ({}), cutting off the {} byte(s) from there to "
+                     + "the end of that file; the message in it is lost", dir, c.segment().getFileName(), c.offset(),
+                    c.reason(), c.bytesCut());
+        }
+        replayed.set(log.recoveredRecords());
+        if (log.recoveredRecords() > 0) {
+            LOG.info("Spool {} holds {} record(s) ({} bytes) not yet in Kafka: writing them to Kafka first", dir,
+                    log.recoveredRecords(), log.recoveredBytes());
+        }
+        fedTo = log.acked();
+        syncedTo = log.end();
+        lastEnd = log.end();
+        syncer = new Thread(this::syncLoop, "spool-sync");
+        syncer.setDaemon(true);
+        syncer.start();
+    }
+
+    /** Thread spool-sync: syncs what was appended, acknowledges it to MQTT, feeds the queue from the log. */
+    private void syncLoop() {
+        try {
+            while (true) {
+                List<Pending> group;
+                lock.lock();
+                try {
+                    while (pending.isEmpty() && !(fedTo < syncedTo && memoryRoom()) && !stopped) {
+                        work.await();
+                    }
+                    if (stopped && pending.isEmpty()) {
+                        return;
+                    }
+                    group = pending;
+                    pending = new ArrayList<>();
+                } finally {
+                    lock.unlock();
+                }
+                if (!group.isEmpty()) {
+                    sync(group);
+                }
+                feedFromLog();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Makes the group durable (trying again while the disk fails), acknowledges it, and queues what fits. */
+    private void sync(List<Pending> group) throws InterruptedException {
+        long started = System.nanoTime();
+        while (true) {
+            try {
+                log.flush();
+                log.sync();
+                break;
+            } catch (IOException e) {
+                writeErrors.incrementAndGet();
+                failing = true;
+                long now = System.currentTimeMillis();
+                if (now - lastFailureLog >= DROP_LOG_MILLIS) {
+                    lastFailureLog = now;
+                    LOG.error("Could not write the spool to disk in SPOOL_DIR={}: {}; {} message(s) wait, "
+                              + "unacknowledged, and the write is tried again every second", dir, e.getMessage(),
+                            group.size());
+                }
+                Thread.sleep(1000);
+            }
+        }
+        if (failing) {
+            failing = false;
+            LOG.info("The spool is written to disk again in SPOOL_DIR={}", dir);
+        }
+        syncNanos.accept(System.nanoTime() - started);
+        for (Pending p : group) {
+            p.acks().forEach(s -> s.onComplete(p.exchange()));
+        }
+        lock.lock();
+        try {
+            syncedTo = group.get(group.size() - 1).end();
+            for (Pending p : group) {
+                if (fedTo != p.from() || !memoryRoom()) {
+                    break; // read back from the log, in order, when there is room
+                }
+                queue(p.entry(), p.end(), p.size());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Queues records the log holds and memory did not, as far as the window allows. */
+    private void feedFromLog() throws InterruptedException {
+        long from;
+        long upTo;
+        long count;
+        long bytesRoom;
+        lock.lock();
+        try {
+            if (fedTo >= syncedTo || !memoryRoom()) {
+                return;
+            }
+            from = fedTo;
+            upTo = syncedTo;
+            count = window() - inMemory;
+            bytesRoom = WINDOW_BYTES - inMemoryBytes;
+        } finally {
+            lock.unlock();
+        }
+        List<SpoolLog.Stored> records;
+        try {
+            records = log.read(from, upTo, (int) Math.min(count, maxBatchSize), bytesRoom);
+        } catch (IOException e) {
+            LOG.error("Could not read the spool in SPOOL_DIR={}: {}; trying again in a second", dir, e.getMessage());
+            Thread.sleep(1000);
+            return;
+        }
+        lock.lock();
+        try {
+            for (SpoolLog.Stored r : records) {
+                queue(r.entry(), r.end(), r.size());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Puts a record of the log into the queue, as an exchange like the one its message came in (lock held). */
+    private void queue(SpoolLog.Entry entry, long end, int size) {
+        Exchange exchange = endpoint().createExchange();
+        exchange.getMessage().setBody(entry.value());
+        exchange.getMessage().setHeader(PahoMqtt5Constants.MQTT_TOPIC, entry.mqttTopic());
+        if (entry.key() != null) {
+            exchange.getMessage().setHeader(KafkaConstants.KEY, new String(entry.key(), StandardCharsets.UTF_8));
+        }
+        exchange.setProperty(BYTES, (long) entry.value().length);
+        exchange.setProperty(END, end);
+        exchange.setProperty(FRAME, (long) size);
+        exchange.setProperty(ARRIVED, entry.arrived());
+        inMemory++;
+        inMemoryBytes += entry.value().length;
+        queued++;
+        queuedBytes += entry.value().length;
+        fedTo = end;
+        queue().offer(exchange);
+    }
+
+    private boolean memoryRoom() {
+        return inMemory < window() && inMemoryBytes < WINDOW_BYTES;
+    }
+
+    /** Records the durable spool holds in memory at most: two of the largest batches, within SPOOL_MAX_MESSAGES. */
+    private long window() {
+        return Math.min(maxMessages, 2L * Math.max(batchSize, maxBatchSize));
+    }
+
+    /** The bean's destroy method: stops the sync thread once it has synced what was appended, and closes the log. */
+    public void shutdown() throws IOException, InterruptedException {
+        if (log == null) {
+            return;
+        }
+        lock.lock();
+        try {
+            stopped = true;
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        syncer.join(TimeUnit.SECONDS.toMillis(30));
+        log.close();
+        log = null;
+    }
+
+    /** When the message of a spooled exchange arrived from MQTT. */
+    static long arrived(Exchange exchange) {
+        Long arrived = exchange.getProperty(ARRIVED, Long.class);
+        return arrived != null ? arrived : exchange.getClock().getCreated();
+    }
+
     /** The size a batch may reach: larger while a backlog waits behind it, up to {@code KAFKA_MAX_BATCH_SIZE}. */
     public int batchSize() {
         return queue().size() > batchSize ? Math.max(batchSize, maxBatchSize) : batchSize;
@@ -228,7 +576,7 @@ public final class Spool implements CamelContextAware, Processor {
      * those wait for the batch: so the batch takes what came while the previous one was being written, and goes.
      */
     public boolean drained() {
-        return atLeastOnce && queue().isEmpty();
+        return (atLeastOnce || durable && fedTo >= syncedTo) && queue().isEmpty();
     }
 
     /** From now on nothing is admitted; MQTT clients waiting for room are let go. */
@@ -247,10 +595,10 @@ public final class Spool implements CamelContextAware, Processor {
         long left = TimeUnit.MILLISECONDS.toNanos(millis);
         lock.lock();
         try {
-            while (messages > 0 && left > 0) {
+            while (messages() > 0 && left > 0) {
                 left = room.awaitNanos(left);
             }
-            return messages;
+            return messages();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return messages;
@@ -261,6 +609,9 @@ public final class Spool implements CamelContextAware, Processor {
 
     /** Envelopes received and not yet in Kafka. */
     public long messages() {
+        if (durable && log != null) {
+            return log.records();
+        }
         lock.lock();
         try {
             return messages;
@@ -271,6 +622,9 @@ public final class Spool implements CamelContextAware, Processor {
 
     /** Bytes of those envelopes. */
     public long bytes() {
+        if (durable && log != null) {
+            return log.bytes();
+        }
         lock.lock();
         try {
             return bytes;
@@ -284,6 +638,42 @@ public final class Spool implements CamelContextAware, Processor {
         return atLeastOnce;
     }
 
+    /** Whether the spool is on disk ({@code DELIVERY=durable}). */
+    public boolean durable() {
+        return durable;
+    }
+
+    /** The folder of the durable spool. */
+    public Path dir() {
+        return dir;
+    }
+
+    /** Bytes the durable spool's files take on disk; 0 in the other modes. */
+    public long diskBytes() {
+        SpoolLog l = log;
+        return l == null ? 0 : l.diskBytes();
+    }
+
+    /** Records the durable spool held at start-up, written to Kafka first. */
+    public long replayed() {
+        return replayed.get();
+    }
+
+    /** Torn or corrupt records skipped at start-up. */
+    public long corrupt() {
+        return corrupt.get();
+    }
+
+    /** Failed writes or syncs of the durable spool, each tried again. */
+    public long writeErrors() {
+        return writeErrors.get();
+    }
+
+    /** Receives the time each sync of the durable spool took, in nanoseconds. */
+    public void onSync(LongConsumer listener) {
+        this.syncNanos = listener;
+    }
+
     /** Envelopes dropped because the spool was full, since start. */
     public long dropped() {
         return dropped.get();
@@ -295,9 +685,17 @@ public final class Spool implements CamelContextAware, Processor {
         if (oldest == 0) {
             for (Exchange waiting : queue()) {
                 if (waiting.getProperty(BYTES) != null) {
-                    oldest = waiting.getClock().getCreated();
+                    oldest = arrived(waiting);
                     break;
                 }
+            }
+        }
+        if (oldest == 0 && durable && log != null && log.records() > 0) {
+            try {
+                List<SpoolLog.Stored> first = log.read(log.acked(), log.end(), 1, Long.MAX_VALUE);
+                oldest = first.isEmpty() ? 0 : first.get(0).entry().arrived();
+            } catch (IOException e) {
+                oldest = 0;
             }
         }
         return oldest == 0 ? 0 : Math.max(0, System.currentTimeMillis() - oldest);
@@ -305,21 +703,40 @@ public final class Spool implements CamelContextAware, Processor {
 
     private BlockingQueue<Exchange> queue() {
         if (queue == null) {
-            queue = context.getEndpoint("seda:spool", SedaEndpoint.class).getQueue();
+            queue = endpoint().getQueue();
         }
         return queue;
     }
 
+    private SedaEndpoint endpoint() {
+        return context.getEndpoint("seda:spool", SedaEndpoint.class);
+    }
+
     public void setDelivery(String delivery) {
-        this.atLeastOnce = !"buffered".equals(delivery);
+        this.atLeastOnce = "at-least-once".equals(delivery);
+        this.durable = "durable".equals(delivery);
+    }
+
+    public void setDir(String dir) {
+        this.dir = Path.of(dir).toAbsolutePath();
+    }
+
+    public void setKafkaTopic(String kafkaTopic) {
+        this.kafkaTopic = kafkaTopic;
     }
 
     public void setMaxMessages(long maxMessages) {
         this.maxMessages = maxMessages;
     }
 
-    public void setMaxBytes(long maxBytes) {
-        this.maxBytes = maxBytes;
+    /** SPOOL_MAX_BYTES; empty: 4 GiB on disk in durable delivery, 64 MiB of envelopes in memory otherwise. */
+    public void setMaxBytes(String maxBytes) {
+        this.maxBytes = maxBytes == null || maxBytes.isBlank() ? -1 : Long.parseLong(maxBytes.strip());
+    }
+
+    /** The bound of SPOOL_MAX_BYTES in force. */
+    public long maxBytes() {
+        return maxBytes >= 0 ? maxBytes : durable ? DEFAULT_DISK_BYTES : DEFAULT_MEMORY_BYTES;
     }
 
     public void setOverflow(String overflow) {
