@@ -37,11 +37,13 @@ public final class Mosquitto implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final Path log;
     public final String version;
 
-    private Mosquitto(Process process, int port, String version) {
+    private Mosquitto(Process process, int port, Path log, String version) {
         this.process = process;
         this.port = port;
+        this.log = log;
         this.version = version;
     }
 
@@ -97,7 +99,8 @@ public final class Mosquitto implements AutoCloseable {
             lines.addAll(List.of(
                     "persistence false",
                     "log_type error",
-                    "log_type warning", ""));
+                    "log_type warning",
+                    "log_type notice", "")); // notice: "Outgoing messages are being dropped for client ..."
             Path conf = Files.writeString(dir.resolve("mosquitto.conf"), String.join("\n", lines));
             Process process = new ProcessBuilder(executable.toString(), "-c", conf.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
@@ -117,7 +120,7 @@ public final class Mosquitto implements AutoCloseable {
             String version = new String(v.getInputStream().readAllBytes()).lines().findFirst().orElse("mosquitto")
                     .replace("mosquitto version", "Mosquitto").strip();
             v.waitFor(10, TimeUnit.SECONDS);
-            return new Mosquitto(process, port, version);
+            return new Mosquitto(process, port, dir.resolve("mosquitto.log"), version);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -128,6 +131,15 @@ public final class Mosquitto implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The lines of its log that say it dropped messages for a client (queue full), if any. */
+    public List<String> drops() {
+        try {
+            return Files.readAllLines(log).stream().filter(l -> l.contains("messages are being dropped")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The address for a client: {@code tcp://127.0.0.1:<port>}. */
