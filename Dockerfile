@@ -14,6 +14,11 @@ FROM eclipse-temurin:17-jre
 RUN groupadd --system --gid 10001 metamorphosis \
     && useradd --system --uid 10001 --gid metamorphosis --home-dir /app --no-create-home metamorphosis
 WORKDIR /app
+# the disk spool of DELIVERY=durable: SPOOL_DIR (default spool) resolves to /app/spool. A volume, so that what it holds
+# outlives the container; owned by the runtime user, so that a new volume (anonymous, or named and empty, which Docker
+# fills from the image) is writable by it. Created before VOLUME: a build step after VOLUME does not change the folder.
+RUN mkdir spool && chown 10001:10001 spool
+VOLUME /app/spool
 # layers from the one that changes least to the one that changes most: dependencies, the jar, routes and settings
 COPY --from=build /src/target/lib/ lib/
 COPY --from=build /src/target/metamorphosis.jar metamorphosis.jar

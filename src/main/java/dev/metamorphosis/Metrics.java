@@ -82,7 +82,9 @@ public final class Metrics implements OnCamelContextStarting, Processor {
                 .description("Records the disk spool held at start-up, written to Kafka before anything new")
                 .register(registry);
         FunctionCounter.builder("metamorphosis.spool.corrupt.records", spool, Spool::corrupt)
-                .description("Torn or corrupt records of the disk spool skipped at start-up (each a lost message)")
+                .description("Torn or corrupt records of the disk spool skipped at start-up: one torn by a crash "
+                        + "before its sync was never acknowledged (the broker delivers it again), one damaged after "
+                        + "it is lost")
                 .register(registry);
         FunctionCounter.builder("metamorphosis.spool.write.errors", spool, Spool::writeErrors)
                 .description("Writes or syncs of the disk spool that failed (each is tried again)")

@@ -91,7 +91,8 @@ public final class Spool implements CamelContextAware, Processor {
     private Thread syncer;
     private final Condition work = lock.newCondition();
     private List<Pending> pending = new ArrayList<>();
-    private long lastEnd;
+    /** Position after the last record written (thread spool-sync). */
+    private long written;
     private long inMemory;
     private long inMemoryBytes;
     private volatile long fedTo;
@@ -171,8 +172,7 @@ public final class Spool implements CamelContextAware, Processor {
     }
 
     /** A record waiting for the sync that makes it durable, then for its MQTT acknowledgement. */
-    private record Pending(Exchange exchange, SpoolLog.Entry entry, long from, long end, int size,
-                           List<Synchronization> acks) {
+    private record Pending(Exchange exchange, SpoolLog.Entry entry, int size, List<Synchronization> acks) {
     }
 
     /**
@@ -201,9 +201,7 @@ public final class Spool implements CamelContextAware, Processor {
                 Batch.detach(exchange); // never acknowledged: the broker delivers it again
                 return false;
             }
-            long end = log.append(entry);
-            pending.add(new Pending(exchange, entry, lastEnd, end, log.lastSize(), Batch.detach(exchange)));
-            lastEnd = end;
+            pending.add(new Pending(exchange, entry, log.append(entry), Batch.detach(exchange)));
             work.signal();
         } finally {
             lock.unlock();
@@ -214,7 +212,7 @@ public final class Spool implements CamelContextAware, Processor {
     /** Durable delivery: no room on disk for a record of about this size, or writes to disk fail. */
     private boolean diskFull(long size) {
         return log.records() > 0 && log.bytes() + size > maxBytes()
-               || failing && log.end() - syncedTo > UNWRITTEN_LIMIT;
+               || failing && log.buffered() > UNWRITTEN_LIMIT;
     }
 
     /** Whether Kafka's producer would refuse this envelope as a record, as it measures records. */
@@ -390,7 +388,8 @@ public final class Spool implements CamelContextAware, Processor {
         for (SpoolLog.Corrupt c : log.corrupt()) {
             corrupt.incrementAndGet();
             LOG.warn("Spool {}: skipped a corrupt record at {} offset {} ({}), cutting off the {} byte(s) from there to "
-                     + "the end of that file; the message in it is lost", dir, c.segment().getFileName(), c.offset(),
+                     + "the end of that file: torn before its sync, its message was never acknowledged and the broker "
+                     + "delivers it again; damaged after, it is lost", dir, c.segment().getFileName(), c.offset(),
                     c.reason(), c.bytesCut());
         }
         replayed.set(log.recoveredRecords());
@@ -400,17 +399,19 @@ public final class Spool implements CamelContextAware, Processor {
         }
         fedTo = log.acked();
         syncedTo = log.end();
-        lastEnd = log.end();
+        written = log.end();
         syncer = new Thread(this::syncLoop, "spool-sync");
         syncer.setDaemon(true);
         syncer.start();
     }
 
-    /** Thread spool-sync: syncs what was appended, acknowledges it to MQTT, feeds the queue from the log. */
+    /** Thread spool-sync: writes and syncs what was appended, acknowledges it to MQTT, feeds the queue from the log. */
     private void syncLoop() {
         try {
             while (true) {
-                List<Pending> group;
+                List<Pending> group = null;
+                long[] ends = null;
+                long started;
                 lock.lock();
                 try {
                     while (pending.isEmpty() && !(fedTo < syncedTo && memoryRoom()) && !stopped) {
@@ -419,13 +420,26 @@ public final class Spool implements CamelContextAware, Processor {
                     if (stopped && pending.isEmpty()) {
                         return;
                     }
-                    group = pending;
-                    pending = new ArrayList<>();
+                    started = System.nanoTime();
+                    if (!pending.isEmpty()) {
+                        // under the lock, so the records written are exactly the ones pending
+                        try {
+                            ends = log.flush();
+                            group = pending;
+                            pending = new ArrayList<>();
+                        } catch (IOException e) {
+                            failed(e, pending.size());
+                        }
+                    }
                 } finally {
                     lock.unlock();
                 }
-                if (!group.isEmpty()) {
-                    sync(group);
+                if (ends == null && group == null && !pendingEmpty()) {
+                    Thread.sleep(1000);
+                    continue;
+                }
+                if (group != null) {
+                    sync(group, ends, started);
                 }
                 feedFromLog();
             }
@@ -434,24 +448,35 @@ public final class Spool implements CamelContextAware, Processor {
         }
     }
 
-    /** Makes the group durable (trying again while the disk fails), acknowledges it, and queues what fits. */
-    private void sync(List<Pending> group) throws InterruptedException {
-        long started = System.nanoTime();
+    private boolean pendingEmpty() {
+        lock.lock();
+        try {
+            return pending.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A write or sync of the disk spool failed: counted, and logged at most every 10 s. */
+    private void failed(IOException e, int waiting) {
+        writeErrors.incrementAndGet();
+        failing = true;
+        long now = System.currentTimeMillis();
+        if (now - lastFailureLog >= DROP_LOG_MILLIS) {
+            lastFailureLog = now;
+            LOG.error("Could not write the spool to disk in SPOOL_DIR={}: {}; {} message(s) wait, unacknowledged, and "
+                      + "the write is tried again every second", dir, e.getMessage(), waiting);
+        }
+    }
+
+    /** Makes the written group durable (trying again while the disk fails), acknowledges it, queues what fits. */
+    private void sync(List<Pending> group, long[] ends, long started) throws InterruptedException {
         while (true) {
             try {
-                log.flush();
                 log.sync();
                 break;
             } catch (IOException e) {
-                writeErrors.incrementAndGet();
-                failing = true;
-                long now = System.currentTimeMillis();
-                if (now - lastFailureLog >= DROP_LOG_MILLIS) {
-                    lastFailureLog = now;
-                    LOG.error("Could not write the spool to disk in SPOOL_DIR={}: {}; {} message(s) wait, "
-                              + "unacknowledged, and the write is tried again every second", dir, e.getMessage(),
-                            group.size());
-                }
+                failed(e, group.size());
                 Thread.sleep(1000);
             }
         }
@@ -465,13 +490,15 @@ public final class Spool implements CamelContextAware, Processor {
         }
         lock.lock();
         try {
-            syncedTo = group.get(group.size() - 1).end();
-            for (Pending p : group) {
-                if (fedTo != p.from() || !memoryRoom()) {
+            syncedTo = ends[ends.length - 1];
+            for (int i = 0; i < group.size(); i++) {
+                long from = i == 0 ? written : ends[i - 1];
+                if (fedTo != from || !memoryRoom()) {
                     break; // read back from the log, in order, when there is room
                 }
-                queue(p.entry(), p.end(), p.size());
+                queue(group.get(i).entry(), ends[i], group.get(i).size());
             }
+            written = syncedTo;
         } finally {
             lock.unlock();
         }

@@ -31,8 +31,8 @@ import java.util.zip.CRC32C;
  * seconds' records again); segments wholly before it are deleted. File {@code lock} is held while a bridge uses the
  * folder.
  * <p>
- * {@link #append} buffers a record; {@link #flush} writes what is buffered and {@link #sync} makes it durable, so one
- * sync covers every record appended before the flush. At {@link #open}, every record after {@code acked} is checked
+ * {@link #append} buffers a record; {@link #flush} writes what is buffered, which gives each record its position, and
+ * {@link #sync} makes it durable, so one sync covers every record appended before the flush. At {@link #open}, every record after {@code acked} is checked
  * against its CRC; the first that fails (a torn tail after a crash, or a corrupt sector) ends its segment there: it is
  * counted, reported and cut off, and the segments after it are read on.
  */
@@ -46,7 +46,9 @@ final class SpoolLog implements AutoCloseable {
     private static final byte[] MAGIC = "MTMSPOOL".getBytes(StandardCharsets.US_ASCII);
     private static final Pattern SEGMENT = Pattern.compile("\\d{20}\\.log");
     private static final int CHECKPOINT_MAGIC = 0x4d544d41;
-    private static final int FLUSH_AT = 1 << 20;
+    private static final int BUFFER = 1 << 20;
+    /** Size from which a segment Kafka has wholly is given up for a new one, though not full. */
+    private static final long RECLAIM_AT = 1 << 20;
     /** A length above this is taken for a corrupt one (the largest Kafka record the bridge writes is far smaller). */
     private static final int MAX_PAYLOAD = 1 << 30;
 
@@ -94,15 +96,12 @@ final class SpoolLog implements AutoCloseable {
     private final List<Segment> rolled = new ArrayList<>();
     private final List<Corrupt> corrupt = new ArrayList<>();
     private final CRC32C crc = new CRC32C();
-    private ByteBuffer buffer = ByteBuffer.allocate(FLUSH_AT * 2);
-    private Segment active;
-    /** Position after the last record appended (buffered or written). */
-    private long end;
+    private ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
+    private volatile Segment active;
     private volatile long acked;
     private volatile long records;
     private volatile long bytes;
     private boolean newSegment;
-    private int lastSize;
     private long recoveredRecords;
     private long recoveredBytes;
 
@@ -181,12 +180,10 @@ final class SpoolLog implements AutoCloseable {
         }
         if (segments.isEmpty()) {
             roll(Math.max(acked, 0));
-            newSegment = false;
         } else {
             active = segments.lastEntry().getValue();
         }
-        end = active.base + active.size;
-        if (acked > end || acked < segments.firstKey()) {
+        if (acked > end() || acked < segments.firstKey()) {
             acked = segments.firstKey(); // a checkpoint from another folder's life: read everything there is
         }
         records = recoveredRecords;
@@ -268,47 +265,21 @@ final class SpoolLog implements AutoCloseable {
     }
 
     /**
-     * Appends a record to the buffer; returns the position after it. A write that fails here (of a full buffer, or
-     * before a new segment) is left to the next {@link #flush}, which reports it.
+     * Appends a record to the buffer, to be written by the next {@link #flush}; returns the bytes it takes there. It
+     * gets its position when it is written.
      */
-    long append(Entry entry) {
+    int append(Entry entry) {
         appendLock.lock();
         try {
             int start = buffer.position();
             encode(entry);
             int size = buffer.position() - start;
-            if (end + size > active.base + segmentBytes && end > active.base + HEADER) {
-                startSegment(start, size);
-            }
-            end += size;
-            lastSize = size;
             records++;
             bytes += size;
-            if (buffer.position() >= FLUSH_AT) {
-                try {
-                    flushLocked();
-                } catch (IOException e) {
-                    // still buffered: the next flush tries again and reports it
-                }
-            }
-            return end;
+            return size;
         } finally {
             appendLock.unlock();
         }
-    }
-
-    /** Moves the record just encoded at {@code start} to the head of a new segment (it stays if that fails). */
-    private void startSegment(int start, int size) {
-        byte[] record = new byte[size];
-        buffer.get(start, record);
-        buffer.position(start);
-        try {
-            flushLocked();
-            roll(end);
-        } catch (IOException e) {
-            // what could not be written stays buffered, and the record goes after it, in this segment
-        }
-        buffer.put(record);
     }
 
     private void encode(Entry entry) {
@@ -360,25 +331,109 @@ final class SpoolLog implements AutoCloseable {
         return (int) c.getValue();
     }
 
-    /** Writes what is buffered to its segment (not yet durable); returns the position after it. */
-    long flush() throws IOException {
+    /** Bytes appended and not yet written. */
+    long buffered() {
         appendLock.lock();
         try {
-            flushLocked();
-            return end;
+            return buffer.position();
         } finally {
             appendLock.unlock();
         }
     }
 
-    private void flushLocked() throws IOException {
-        buffer.flip();
+    /**
+     * Writes the records appended since the last flush to their segments, starting a new segment where one is full,
+     * and returns the position after each, in order; they are durable after the next {@link #sync}. When a write
+     * fails nothing of it counts: the records stay buffered and the next flush writes them again, at the same place.
+     */
+    long[] flush() throws IOException {
+        appendLock.lock();
         try {
-            while (buffer.hasRemaining()) {
-                active.size += active.channel.write(buffer, active.size);
+            reclaim();
+            buffer.flip();
+            int count = 0;
+            for (int at = 0; at < buffer.limit(); at += FRAME + buffer.getInt(at)) {
+                count++;
             }
+            long[] ends = new long[count];
+            Segment first = active;
+            long firstSize = active.size;
+            List<Segment> started = new ArrayList<>();
+            try {
+                int at = 0;
+                for (int i = 0; i < count; ) {
+                    if (active.size + FRAME + buffer.getInt(at) > segmentBytes && active.size > HEADER) {
+                        started.add(active);
+                        roll(active.base + active.size);
+                    }
+                    // as many records as fit in this segment, in one write
+                    int from = at;
+                    long size = active.size;
+                    do {
+                        size += FRAME + buffer.getInt(at);
+                        at += FRAME + buffer.getInt(at);
+                        ends[i++] = active.base + size;
+                    } while (i < count && size + FRAME + buffer.getInt(at) <= segmentBytes);
+                    ByteBuffer run = buffer.duplicate().position(from).limit(at);
+                    long position = active.size;
+                    while (run.hasRemaining()) {
+                        position += active.channel.write(run, position);
+                    }
+                    active.size = position;
+                }
+            } catch (IOException e) {
+                // back to where this flush began: what it wrote is cut off again and written by the next one
+                first.size = firstSize;
+                truncate(first);
+                for (Segment s : started.subList(Math.min(1, started.size()), started.size())) {
+                    s.size = HEADER;
+                    truncate(s);
+                }
+                if (active != first) {
+                    active.size = HEADER;
+                    truncate(active);
+                }
+                buffer.position(buffer.limit()).limit(buffer.capacity());
+                throw e;
+            }
+            rolled.addAll(started);
+            buffer.clear();
+            return ends;
         } finally {
-            buffer.compact(); // what a failed write left is written by the next flush
+            appendLock.unlock();
+        }
+    }
+
+    /**
+     * When Kafka has everything written and the active segment has grown, the next records go to a new segment and
+     * the old one is deleted: space comes back without waiting for a segment to fill (on a full disk, the old one goes
+     * first to make room).
+     */
+    private void reclaim() throws IOException {
+        Segment old = active;
+        if (acked < old.base + old.size || old.size < RECLAIM_AT) {
+            return;
+        }
+        try {
+            roll(old.base + old.size);
+        } catch (IOException e) {
+            segments.remove(old.base, old);
+            old.channel.close();
+            Files.deleteIfExists(old.file);
+            roll(old.base + old.size); // should this fail too, the next flush fails on the closed one and tries again
+            return;
+        }
+        if (segments.remove(old.base, old)) {
+            old.channel.close();
+            Files.deleteIfExists(old.file);
+        }
+    }
+
+    private static void truncate(Segment segment) {
+        try {
+            segment.channel.truncate(segment.size);
+        } catch (IOException e) {
+            // the file keeps a tail past its size, which the next write overwrites
         }
     }
 
@@ -420,20 +475,23 @@ final class SpoolLog implements AutoCloseable {
     }
 
     private void roll(long base) throws IOException {
-        if (active != null) {
-            rolled.add(active);
-        }
         Path file = dir.resolve(name(base));
+        Files.deleteIfExists(file); // a segment of a roll that failed: it never held a record
         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
-        ByteBuffer header = ByteBuffer.allocate(HEADER).put(MAGIC).putInt(VERSION).flip();
-        while (header.hasRemaining()) {
-            channel.write(header, HEADER - header.remaining());
+        try {
+            ByteBuffer header = ByteBuffer.allocate(HEADER).put(MAGIC).putInt(VERSION).flip();
+            while (header.hasRemaining()) {
+                channel.write(header, HEADER - header.remaining());
+            }
+        } catch (IOException e) {
+            channel.close();
+            Files.deleteIfExists(file);
+            throw e;
         }
         Segment segment = new Segment(base, file, channel, HEADER);
         segments.put(base, segment);
         active = segment;
-        end = base + HEADER;
         newSegment = true;
     }
 
@@ -539,15 +597,11 @@ final class SpoolLog implements AutoCloseable {
             if (next == null || next.getKey() > upTo) {
                 break;
             }
-            segments.remove(e.getKey());
-            e.getValue().channel.close();
-            Files.deleteIfExists(e.getValue().file);
+            if (segments.remove(e.getKey(), e.getValue())) {
+                e.getValue().channel.close();
+                Files.deleteIfExists(e.getValue().file);
+            }
         }
-    }
-
-    /** Bytes the last record appended takes in its segment. */
-    int lastSize() {
-        return lastSize;
     }
 
     /** Position up to which Kafka has every record. */
@@ -555,14 +609,10 @@ final class SpoolLog implements AutoCloseable {
         return acked;
     }
 
-    /** Position after the last record appended. */
+    /** Position after the last record written. */
     long end() {
-        appendLock.lock();
-        try {
-            return end;
-        } finally {
-            appendLock.unlock();
-        }
+        Segment a = active;
+        return a.base + a.size;
     }
 
     /** Records in the spool that Kafka has not acknowledged. */
@@ -606,9 +656,11 @@ final class SpoolLog implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            flush();
-            sync();
-            checkpoint.force(false);
+            if (active != null) { // else it failed to open: nothing was written
+                flush();
+                sync();
+                checkpoint.force(false);
+            }
         } finally {
             for (Segment s : segments.values()) {
                 s.channel.close();

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -58,24 +60,29 @@ class MonitoringTest {
     }
 
     @Test
-    void should_give_every_alert_a_severity_summary_description_and_a_runbook_in_the_readme() throws IOException {
+    void should_give_every_alert_a_severity_summary_description_and_a_runbook_section() throws IOException {
         Map<String, Object> plain = (Map<String, Object>) yaml(PROMETHEUS.resolve("metamorphosis.rules.yaml"));
-        String readme = Files.readString(Path.of("README.md"));
+        // the README's Runbook, or a runbook of its own in docs/: a heading named after the alert
+        Pattern runbook = Pattern.compile("(README\\.md|docs/runbook-[a-z]+\\.md), section Runbook: (\\w+)");
         List<String> alerts = new ArrayList<>();
         for (Map<String, Object> group : (List<Map<String, Object>>) plain.get("groups")) {
             for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
                 String alert = (String) rule.get("alert");
                 alerts.add(alert);
                 assertThat((Map<String, String>) rule.get("labels")).as(alert).containsKey("severity");
-                assertThat((Map<String, String>) rule.get("annotations")).as(alert)
-                        .containsKeys("summary", "description").containsEntry("runbook",
-                                "README.md, section Runbook: " + alert);
-                assertThat(readme).as("runbook of " + alert).contains("\n#### " + alert + "\n");
+                Map<String, String> annotations = (Map<String, String>) rule.get("annotations");
+                assertThat(annotations).as(alert).containsKeys("summary", "description", "runbook");
+                Matcher where = runbook.matcher(annotations.get("runbook"));
+                assertThat(where.matches()).as("runbook of " + alert + ": " + annotations.get("runbook")).isTrue();
+                assertThat(where.group(2)).as("runbook of " + alert).isEqualTo(alert);
+                String file = where.group(1);
+                assertThat(Files.readString(Path.of(file))).as("runbook of " + alert + " in " + file)
+                        .containsPattern("(?m)^#{2,4} " + alert + "$");
             }
         }
         assertThat(alerts).contains("MetamorphosisKafkaDown", "MetamorphosisMqttDisconnected",
                 "MetamorphosisSpoolFilling", "MetamorphosisMessagesDropped", "MetamorphosisNoMessages",
-                "MetamorphosisLatencyHigh");
+                "MetamorphosisLatencyHigh", "MetamorphosisSpoolDiskFilling", "MetamorphosisSpoolCorrupt");
     }
 
     @Test
@@ -105,7 +112,7 @@ class MonitoringTest {
         new Load(LoadSettings.builder().build()).loadAllFromString(run(Path.of("."), "kubectl", "kustomize",
                 "deploy/monitoring")).forEach(documents::add);
         List<String> kinds = documents.stream().map(d -> (String) ((Map<String, Object>) d).get("kind")).toList();
-        assertThat(kinds).contains("Deployment", "Service", "ServiceMonitor", "PrometheusRule");
+        assertThat(kinds).contains("StatefulSet", "Service", "ServiceMonitor", "PrometheusRule");
         Map<String, Object> dashboard = (Map<String, Object>) documents.stream()
                 .filter(d -> ((Map<String, Object>) ((Map<String, Object>) d).get("metadata")).get("name")
                         .equals("metamorphosis-dashboard")).findFirst().orElseThrow();

@@ -1,9 +1,13 @@
 package dev.metamorphosis;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -11,8 +15,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Defaults, checks and derived values of the settings. */
 class SettingsTest {
 
+    @TempDir
+    static Path spools;
+
     private static Map<String, String> required() {
         Map<String, String> values = new HashMap<>();
+        values.put("spool.dir", spools.resolve("spool").toString());
         values.put("mqtt.broker", "mqtt.example.com");
         values.put("mqtt.tls", "false");
         values.put("mqtt.topic", "a/#");
@@ -32,6 +40,42 @@ class SettingsTest {
         assertThat(resolved.get("derived.mqtt.url")).isEqualTo("tcp://mqtt.example.com:8883");
         assertThat(resolved.get("derived.kafka.brokers")).isEqualTo("kafka:9092");
         assertThat(resolved.get("derived.mqtt.client-id")).isEqualTo(Settings.shortHostName());
+    }
+
+    @Test
+    void should_spool_on_disk_by_default_in_a_folder_it_makes() {
+        Map<String, String> values = required();
+        values.put("spool.dir", spools.resolve("made").toString());
+        assertThat(Settings.resolve(values::get)).containsEntry("delivery", "durable")
+                .containsEntry("spool.max.bytes", "").containsEntry("spool.overflow", "block");
+        assertThat(spools.resolve("made")).isDirectory();
+    }
+
+    @Test
+    void should_refuse_a_spool_folder_it_cannot_use_naming_spool_dir() throws IOException {
+        Map<String, String> values = required();
+        values.put("spool.dir", spools.resolve("no/such/folder").toString());
+        assertThatThrownBy(() -> Settings.resolve(values::get)).isInstanceOf(Settings.Invalid.class)
+                .hasMessageStartingWith("SPOOL_DIR=").hasMessageContaining("does not exist");
+        Path file = Files.writeString(spools.resolve("a-file"), "x");
+        values.put("spool.dir", file.toString());
+        assertThatThrownBy(() -> Settings.resolve(values::get)).hasMessageStartingWith("SPOOL_DIR=")
+                .hasMessageContaining("is not a folder");
+        // the other modes do not use it
+        values.put("delivery", "buffered");
+        assertThat(Settings.resolve(values::get)).containsEntry("delivery", "buffered");
+    }
+
+    @Test
+    void should_refuse_dropping_the_oldest_with_the_disk_spool() {
+        Map<String, String> values = required();
+        values.put("spool.overflow", "drop-oldest");
+        assertThatThrownBy(() -> Settings.resolve(values::get)).hasMessageStartingWith(
+                "SPOOL_OVERFLOW=drop-oldest does not go with DELIVERY=durable");
+        values.put("spool.overflow", "drop-newest");
+        assertThat(Settings.resolve(values::get)).containsEntry("spool.overflow", "drop-newest");
+        values.put("spool.max.bytes", "8589934592");
+        assertThat(Settings.resolve(values::get)).containsEntry("spool.max.bytes", "8589934592");
     }
 
     @Test

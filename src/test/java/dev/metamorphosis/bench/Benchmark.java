@@ -28,7 +28,7 @@ import dev.metamorphosis.it.Scrape;
  * The benchmark ({@code ./mvnw -Pbench}, see the README's Performance section): real brokers on this machine
  * (Mosquitto when it is installed, else the embedded HiveMQ; Kafka in a child JVM), the raw limits (plain MQTT
  * subscribers, a plain Kafka producer) and the built bridge as its own process, for QoS 1 and 0, payloads of 200 B and
- * 10 KiB, 1 and 100 topics, both delivery modes; then 2 replicas in a shared group, latency at a steady 1,000 msg/s
+ * 10 KiB, 1 and 100 topics, each delivery mode (durable, at-least-once, buffered); then 2 replicas in a shared group, latency at a steady 1,000 msg/s
  * and the memory of an idle bridge. Prints a table (Markdown) and writes it as CSV to {@code target/benchmark/}. Not a
  * test: nothing here passes or fails on a figure.
  * <p>
@@ -47,8 +47,11 @@ public final class Benchmark {
 
     private static final String[] COLUMNS = {"run", "subscriber", "delivery", "replicas", "published", "delivered",
         "lost", "duplicated", "reordered", "msg_per_s", "raw_msg_per_s", "ratio", "latency_p50_ms", "latency_p99_ms",
-        "bridge_cpu_s", "bridge_cpu_us_per_msg", "bridge_peak_rss_mib", "mean_batch", "broker_cpu_pct",
+        "bridge_cpu_s", "bridge_cpu_us_per_msg", "bridge_disk_bytes_per_msg", "bridge_peak_rss_mib", "mean_batch",
+        "broker_cpu_pct",
         "machine_cpu_pct", "limited_by"};
+    /** The delivery modes, the default first. */
+    private static final String[] DELIVERIES = {"durable", "at-least-once", "buffered"};
     /** The bridge's heap in the load runs: what the Kubernetes manifests give it (75 % of 512 MiB). */
     private static final String HEAP = "-Xmx384m";
     /** Warm-up rounds end once the JIT compiler uses less than this share of the run's time, or after 5 rounds. */
@@ -117,14 +120,14 @@ public final class Benchmark {
                 }
             }
             if (selected("replicas")) {
-                for (String delivery : new String[] {"at-least-once", "buffered"}) {
+                for (String delivery : DELIVERIES) {
                     bridge("replicas: " + caseName(1, 200, 100), caseName(1, 200, 100), 1, 200, 100, count,
                             delivery, 2, 0, Map.of());
                 }
             }
             if (selected("latency")) {
                 // batches fill by time: 1,000 msg/s never fills a batch of 10,000 within KAFKA_INTERVAL=1
-                for (String delivery : new String[] {"at-least-once", "buffered"}) {
+                for (String delivery : DELIVERIES) {
                     bridge("latency: qos1 200 B 1 topic at 1,000 msg/s", null, 1, 200, 1, 20_000, delivery, 1,
                             1000, Map.of("KAFKA_BATCH_SIZE", "10000"));
                 }
@@ -171,7 +174,7 @@ public final class Benchmark {
         double paho = plain(name, "plain Paho subscriber", qos, size, topics, n,
                 filter -> new PahoSubscriber("127.0.0.1", mqttPort, filter, qos, 8000));
         raw.put(name, Math.max(wire, paho));
-        for (String delivery : new String[] {"at-least-once", "buffered"}) {
+        for (String delivery : DELIVERIES) {
             bridge(name, name, qos, size, topics, n, delivery, 1, Integer.getInteger("bench.rate", 0), Map.of());
         }
     }
@@ -267,10 +270,12 @@ public final class Benchmark {
             long before = kafkaSide.count(id);
             double[] batches = batches(bridges);
             Usage start = Usage.now(pids, brokerPid);
+            long written = pids.stream().mapToLong(Proc::writeBytes).sum();
             profile(bridges, "start", id);
             Load.Run run = load.publish(id + "/m", topics, n, qos, perSecond, Stamp.content(size));
             kafkaSide.await(id, before + n, Duration.ofSeconds(20));
             Usage end = Usage.now(pids, brokerPid);
+            written = pids.stream().mapToLong(Proc::writeBytes).sum() - written;
             profile(bridges, "stop", id);
             double[] batchesAfter = batches(bridges);
             Tally t = kafkaSide.tally(id, "/m/");
@@ -282,6 +287,7 @@ public final class Benchmark {
                             end.machineBusy(start)));
             r.put("bridge_cpu_s", String.format(Locale.ROOT, "%.1f", cpu));
             r.put("bridge_cpu_us_per_msg", String.format(Locale.ROOT, "%.0f", cpu * 1e6 / n));
+            r.put("bridge_disk_bytes_per_msg", String.format(Locale.ROOT, "%.0f", (double) written / n));
             r.put("bridge_peak_rss_mib", String.format(Locale.ROOT, "%.0f",
                     bridges.stream().mapToDouble(b -> Proc.peakRssMiB(b.pid())).max().orElse(0)));
             r.put("mean_batch", String.format(Locale.ROOT, "%.0f",
@@ -305,14 +311,14 @@ public final class Benchmark {
     /** Resident memory of an idle bridge with the JVM's default heap (no -Xmx), after 15 s of quiet. */
     private void idleMemory() throws Exception {
         String id = "bench-" + ++runs;
-        Map<String, String> env = BridgeProcess.environment(mqttPort, kafka.bootstrap(), id, "at-least-once");
+        Map<String, String> env = BridgeProcess.environment(mqttPort, kafka.bootstrap(), id, DELIVERIES[0]);
         env.put("JAVA_OPTS", "");
         BridgeProcess b = BridgeProcess.start(Files.createDirectories(out.resolve("runs").resolve(id)), env);
         try {
             b.awaitSubscribed(Duration.ofSeconds(120));
             Thread.sleep(15_000); // idle, by definition: nothing to wait for
             double rss = Proc.rssMiB(b.pid());
-            Map<String, String> r = row("idle, default heap", "bridge", "at-least-once", 1, 0, null, 0, null, null,
+            Map<String, String> r = row("idle, default heap", "bridge", DELIVERIES[0], 1, 0, null, 0, null, null,
                     "");
             r.put("bridge_peak_rss_mib", String.format(Locale.ROOT, "%.0f", rss));
             System.out.printf("%-24s RSS %.0f MiB after 15 s idle (peak %.0f MiB), no -Xmx%n", "idle, default heap",
@@ -446,7 +452,8 @@ public final class Benchmark {
             {"replicas", "replicas"},
             {"msg/s", "msg_per_s"}, {"raw msg/s", "raw_msg_per_s"}, {"ratio", "ratio"},
             {"p50 ms", "latency_p50_ms"}, {"p99 ms", "latency_p99_ms"}, {"bridge CPU s", "bridge_cpu_s"},
-            {"µs CPU/msg", "bridge_cpu_us_per_msg"}, {"peak RSS MiB", "bridge_peak_rss_mib"},
+            {"µs CPU/msg", "bridge_cpu_us_per_msg"}, {"disk B/msg", "bridge_disk_bytes_per_msg"},
+            {"peak RSS MiB", "bridge_peak_rss_mib"},
             {"mean batch", "mean_batch"}, {"broker CPU %", "broker_cpu_pct"}, {"machine CPU %", "machine_cpu_pct"},
             {"lost", "lost"}, {"dup", "duplicated"}, {"limited by", "limited_by"}};
         StringBuilder head = new StringBuilder("|");

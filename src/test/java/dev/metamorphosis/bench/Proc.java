@@ -60,6 +60,20 @@ final class Proc {
         return status(pid, "VmHWM:");
     }
 
+    /** Bytes the process has caused to be written to storage so far ({@code write_bytes} of /proc/pid/io); 0 once gone. */
+    static long writeBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"))) {
+                if (line.startsWith("write_bytes:")) {
+                    return Long.parseLong(line.substring("write_bytes:".length()).strip());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone
+        }
+        return 0;
+    }
+
     /** Resident set size now (VmRSS), in MiB. */
     static double rssMiB(long pid) {
         return status(pid, "VmRSS:");

@@ -30,8 +30,8 @@ public final class Brokers {
     }
 
     /**
-     * Points the bridge of a {@code @CamelMainTest} at the shared brokers, and its HTTP server at a free port: Camel
-     * reads these system properties before application.properties.
+     * Points the bridge of a {@code @CamelMainTest} at the shared brokers, its HTTP server at a free port and its disk
+     * spool at a new folder: Camel reads these system properties before application.properties.
      */
     public static void useShared() {
         System.setProperty("health.port", Integer.toString(Ports.free()));
@@ -39,5 +39,11 @@ public final class Brokers {
         System.setProperty("mqtt.port", Integer.toString(mqtt().port()));
         System.setProperty("mqtt.tls", "false");
         System.setProperty("kafka.broker", kafka().bootstrap());
+        // a durable spool of its own for each test's bridge: none replays another's records
+        try {
+            System.setProperty("spool.dir", java.nio.file.Files.createTempDirectory("spool").toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }
