@@ -43,29 +43,37 @@ class DurableSpoolIT {
     }
 
     /**
-     * 150,000 messages at 15,000 a second over 4 connections, no fault: a bridge that cannot acknowledge at that pace
-     * (20 in flight from a stock Mosquitto, so one fsync must cover many) falls 1,000 behind and Mosquitto drops.
+     * 150,000 messages at 15,000 a second over 4 connections, no fault. Mosquitto sends the bridge as many at once as
+     * the bridge's receive maximum and queues 1,000 more; a bridge that acknowledges more slowly than they come (each
+     * after an fsync, so one fsync must cover many) falls behind, and Mosquitto drops the rest. First 60,000 at
+     * 6,000 a second, not counted: a bridge just started runs its first seconds interpreted, and the guarantee is about
+     * a bridge that has been running (without it, any delivery mode lost about a tenth here, on 2 cores).
      */
     @Test
     void should_lose_nothing_at_15000_messages_a_second_behind_a_stock_mosquitto() throws IOException {
         Path executable = Mosquitto.required();
         String name = "durable-rate";
         Path dir = workDir(name);
+        int warmUp = 60_000;
         int count = 150_000;
         try (KafkaBroker kafka = KafkaBroker.start(name, Map.of());
              Mosquitto mosquitto = Mosquitto.startStock(executable, dir.resolve("mosquitto"));
              BridgeProcess bridge = BridgeProcess.start(dir, durable(mosquitto, kafka, name));
-             Traffic traffic = new Traffic(name, 8)) {
+             Traffic warm = new Traffic(name + "/warm-up", 8);
+             Traffic traffic = new Traffic(name + "/m", 8)) {
             bridge.awaitSubscribed(Duration.ofSeconds(90));
+            warm.publish("127.0.0.1", mosquitto.port(), 4, warmUp, 6_000);
+            await("the warm-up in Kafka").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> bridge.metric("mqtt_received") == warmUp && bridge.metric(SPOOL_MESSAGES) == 0);
             Load.Run run = traffic.publish("127.0.0.1", mosquitto.port(), 4, count, 15_000);
             System.out.printf("RESULT | %s | durable | %,d messages published at %,.0f msg/s; when the last was "
-                              + "acknowledged to the publisher the bridge had received %,.0f, synced the spool %,.0f "
-                              + "times (%.2f ms on average); Mosquitto: %s%n", name, count, run.rate(),
-                    bridge.metric("mqtt_received"), bridge.metric("metamorphosis_spool_sync_seconds_count"),
+                              + "acknowledged to the publisher the bridge had received %,.0f of them; %,.0f syncs "
+                              + "in all, %.2f ms on average; Mosquitto: %s%n", name, count, run.rate(),
+                    bridge.metric("mqtt_received") - warmUp, bridge.metric("metamorphosis_spool_sync_seconds_count"),
                     1000 * bridge.metric("metamorphosis_spool_sync_seconds_sum")
                     / bridge.metric("metamorphosis_spool_sync_seconds_count"),
                     mosquitto.drops().isEmpty() ? "dropped nothing" : mosquitto.drops());
-            Traffic.Tally tally = traffic.awaitAll(kafka.bootstrap(), name, Duration.ofSeconds(180));
+            Traffic.Tally tally = traffic.awaitAll(kafka.bootstrap(), name, Duration.ofSeconds(120));
             Traffic.report(tally.line("150,000 messages at 15,000 msg/s through a stock Mosquitto, no fault",
                     "durable"));
             assertThat(run.rate()).as("messages a second published").isGreaterThanOrEqualTo(10_000);
