@@ -132,6 +132,7 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
     }
 
     private void subscribe(CamelContext context, List<String> filters, String clientId) {
+        connector = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "mqtt-connect");
         for (int i = 0; i < filters.size(); i++) {
             String id = filters.size() == 1 ? clientId : clientId + "-" + (i + 1);
             String routeId = TemplatedRouteBuilder.builder(context, "mqtt-ingest")

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.LongConsumer;
 import java.util.concurrent.BlockingQueue;
@@ -20,6 +21,9 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.Message;
+import org.apache.camel.component.kafka.KafkaComponent;
+import org.apache.camel.component.kafka.KafkaConfiguration;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 import org.apache.camel.component.seda.SedaEndpoint;
@@ -106,6 +110,7 @@ public final class Spool implements CamelContextAware, Processor {
     private volatile LongConsumer syncNanos = n -> { };
     private boolean wroteKafkaTopic;
     private String kafkaTopic = "";
+    private KafkaConfiguration kafka;
     private long maxMessages = Long.MAX_VALUE;
     private long maxBytes = -1;
     private String overflow = "block";
@@ -181,10 +186,12 @@ public final class Spool implements CamelContextAware, Processor {
      * the exchange goes no further, the record reaches the queue from the log.
      */
     private boolean append(Exchange exchange, byte[] envelope) throws InterruptedException {
-        Object key = exchange.getMessage().getHeader(KafkaConstants.KEY);
+        Message message = exchange.getMessage();
+        Object key = message.getHeader(KafkaConstants.KEY);
         SpoolLog.Entry entry = new SpoolLog.Entry(System.currentTimeMillis(),
-                exchange.getMessage().getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class), null,
-                key == null ? null : key.toString().getBytes(StandardCharsets.UTF_8), List.of(),
+                message.getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class),
+                message.getHeader(KafkaConstants.OVERRIDE_TOPIC, String.class),
+                key == null ? null : key.toString().getBytes(StandardCharsets.UTF_8), recordHeaders(exchange),
                 envelope == null ? new byte[0] : envelope);
         long size = SpoolLog.FRAME + 64L + (envelope == null ? 0 : envelope.length);
         lock.lockInterruptibly();
@@ -207,6 +214,31 @@ public final class Spool implements CamelContextAware, Processor {
             lock.unlock();
         }
         return false;
+    }
+
+    /**
+     * The headers a route gave the message that camel-kafka would write with its record, as the bytes it would
+     * write: they are kept with the record on disk (Camel's own and the {@code kafka.*} ones are not).
+     */
+    private List<Map.Entry<String, byte[]>> recordHeaders(Exchange exchange) {
+        if (kafka == null) {
+            kafka = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
+        }
+        List<Map.Entry<String, byte[]>> headers = null;
+        for (Map.Entry<String, Object> h : exchange.getMessage().getHeaders().entrySet()) {
+            if (h.getValue() == null || kafka.getHeaderFilterStrategy().applyFilterToCamelHeaders(h.getKey(),
+                    h.getValue(), exchange)) {
+                continue;
+            }
+            byte[] value = kafka.getHeaderSerializer().serialize(h.getKey(), h.getValue());
+            if (value != null) {
+                if (headers == null) {
+                    headers = new ArrayList<>();
+                }
+                headers.add(Map.entry(h.getKey(), value));
+            }
+        }
+        return headers == null ? List.of() : headers;
     }
 
     /** Durable delivery: no room on disk for a record of about this size, or writes to disk fail. */
@@ -434,14 +466,14 @@ public final class Spool implements CamelContextAware, Processor {
                 } finally {
                     lock.unlock();
                 }
-                if (ends == null && group == null && !pendingEmpty()) {
-                    Thread.sleep(1000);
-                    continue;
-                }
                 if (group != null) {
                     sync(group, ends, started);
                 }
+                // also while writes fail: what Kafka takes from the disk is what gives the space back
                 feedFromLog();
+                if (group == null && !pendingEmpty()) {
+                    Thread.sleep(1000); // the write failed: tried again in a second
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -535,6 +567,11 @@ public final class Spool implements CamelContextAware, Processor {
             for (SpoolLog.Stored r : records) {
                 queue(r.entry(), r.end(), r.size());
             }
+            if (records.isEmpty()) {
+                // nothing readable up to there (a corrupt part cut off): do not look again
+                LOG.warn("Spool {}: no record between positions {} and {}; going on after them", dir, from, upTo);
+                fedTo = upTo;
+            }
         } finally {
             lock.unlock();
         }
@@ -547,6 +584,12 @@ public final class Spool implements CamelContextAware, Processor {
         exchange.getMessage().setHeader(PahoMqtt5Constants.MQTT_TOPIC, entry.mqttTopic());
         if (entry.key() != null) {
             exchange.getMessage().setHeader(KafkaConstants.KEY, new String(entry.key(), StandardCharsets.UTF_8));
+        }
+        if (entry.kafkaTopic() != null) {
+            exchange.getMessage().setHeader(KafkaConstants.OVERRIDE_TOPIC, entry.kafkaTopic());
+        }
+        for (Map.Entry<String, byte[]> h : entry.headers()) {
+            exchange.getMessage().setHeader(h.getKey(), h.getValue());
         }
         exchange.setProperty(BYTES, (long) entry.value().length);
         exchange.setProperty(END, end);

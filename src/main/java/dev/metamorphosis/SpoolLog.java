@@ -580,6 +580,13 @@ final class SpoolLog implements AutoCloseable {
             acked = upTo;
             records -= count;
             bytes -= size;
+            if (buffer.position() == 0) {
+                try {
+                    reclaim(); // nothing waits to be written: an idle spool gives its space back now
+                } catch (IOException e) {
+                    // the next flush tries again
+                }
+            }
         } finally {
             appendLock.unlock();
         }

@@ -19,6 +19,9 @@ import java.util.regex.Pattern;
  */
 public final class BridgeProcess implements AutoCloseable {
 
+    /** The delivery modes, the default first: the fault scenarios run a bridge in each. */
+    public static final List<String> DELIVERIES = List.of("durable", "at-least-once", "buffered");
+
     /**
      * The most records durable delivery may write to Kafka twice in one fault, at the default KAFKA_BATCH_SIZE of
      * 1,000 (which {@link #environment} leaves): two batches, the one Kafka took while its acknowledgement was lost
@@ -31,10 +34,12 @@ public final class BridgeProcess implements AutoCloseable {
     private final Path out;
     private final Path err;
     private final String healthPort;
+    private final Path workDir;
     private int subscriptions;
 
-    private BridgeProcess(Process process, Path out, Path err, String healthPort) {
+    private BridgeProcess(Process process, Path workDir, Path out, Path err, String healthPort) {
         this.process = process;
+        this.workDir = workDir;
         this.out = out;
         this.err = err;
         this.healthPort = healthPort;
@@ -83,7 +88,7 @@ public final class BridgeProcess implements AutoCloseable {
             // a free port, unless the test sets one: bridges of tests running at the same time must not share 8080
             builder.environment().put("HEALTH_PORT", Integer.toString(Ports.free()));
             builder.environment().putAll(environment);
-            return new BridgeProcess(builder.start(), out, err, builder.environment().get("HEALTH_PORT"));
+            return new BridgeProcess(builder.start(), workDir, out, err, builder.environment().get("HEALTH_PORT"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -147,6 +152,11 @@ public final class BridgeProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /** The working directory it runs in: its disk spool is {@code spool/} there, unless SPOOL_DIR says otherwise. */
+    public Path workDir() {
+        return workDir;
     }
 
     /** The port of /healthz, /readyz and /metrics. */

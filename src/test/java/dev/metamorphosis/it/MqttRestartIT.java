@@ -3,6 +3,8 @@ package dev.metamorphosis.it;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
@@ -11,8 +13,8 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The MQTT broker stopped and started again: the bridge reconnects by itself, never exits, and with its persistent
- * session gets what was published while it was away.
+ * The MQTT broker stopped and started again: each bridge (one per delivery mode) reconnects by itself, never exits,
+ * and with its persistent session gets what was published while it was away.
  */
 @Execution(ExecutionMode.CONCURRENT)
 class MqttRestartIT {
@@ -20,42 +22,42 @@ class MqttRestartIT {
     @Test
     void should_reconnect_and_receive_what_was_published_while_it_was_away() throws IOException {
         String kafka = Brokers.kafka().bootstrap();
-        try (MqttBroker mqtt = MqttBroker.start("restart", true);
-             BridgeProcess atLeastOnce = BridgeProcess.start(Files.createTempDirectory("mqtt-restart"),
-                     BridgeProcess.environment(mqtt.port(), kafka, "mqtt-restart-alo", "at-least-once"));
-             BridgeProcess buffered = BridgeProcess.start(Files.createTempDirectory("mqtt-restart"),
-                     BridgeProcess.environment(mqtt.port(), kafka, "mqtt-restart-buf", "buffered"));
-             Traffic a = new Traffic("mqtt-restart-alo", 3);
-             Traffic b = new Traffic("mqtt-restart-buf", 3)) {
-            atLeastOnce.awaitSubscribed(Duration.ofSeconds(90));
-            buffered.awaitSubscribed(Duration.ofSeconds(90));
-            a.start(mqtt.url(), 100);
-            b.start(mqtt.url(), 100);
+        Map<String, Traffic> traffic = new LinkedHashMap<>();
+        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
+        try (MqttBroker mqtt = MqttBroker.start("restart", true)) {
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                String prefix = "mqtt-restart-" + delivery;
+                bridges.put(delivery, BridgeProcess.start(Files.createTempDirectory("mqtt-restart"),
+                        BridgeProcess.environment(mqtt.port(), kafka, prefix, delivery)));
+                traffic.put(delivery, new Traffic(prefix, 3));
+            }
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                bridges.get(delivery).awaitSubscribed(Duration.ofSeconds(90));
+                traffic.get(delivery).start(mqtt.url(), 100);
+            }
             Faults.last(Duration.ofSeconds(10));
-            a.stop();
-            b.stop();
+            traffic.values().forEach(Traffic::stop);
             mqtt.stop();
             Faults.last(Duration.ofSeconds(5));
             mqtt.startAgain();
             // at once, before the bridges are back: these wait in their sessions
-            a.burst(mqtt.url(), 300);
-            b.burst(mqtt.url(), 300);
-            a.start(mqtt.url(), 100);
-            b.start(mqtt.url(), 100);
+            traffic.values().forEach(t -> t.burst(mqtt.url(), 300));
+            traffic.values().forEach(t -> t.start(mqtt.url(), 100));
             Faults.last(Duration.ofSeconds(10));
-            a.stop();
-            b.stop();
-            Traffic.Tally alo = a.awaitAll(kafka, "mqtt-restart-alo", Duration.ofSeconds(120));
-            Traffic.Tally buf = b.awaitAll(kafka, "mqtt-restart-buf", Duration.ofSeconds(120));
-            Traffic.report(alo.line("mqtt-restarted", "at-least-once"));
-            Traffic.report(buf.line("mqtt-restarted", "buffered"));
-            for (Traffic.Tally t : new Traffic.Tally[] {alo, buf}) {
-                assertThat(t.lost()).as("lost").isZero();
-                assertThat(t.reordered()).as("out of order").isZero();
+            traffic.values().forEach(Traffic::stop);
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                Traffic.Tally t = traffic.get(delivery).awaitAll(kafka, "mqtt-restart-" + delivery,
+                        Duration.ofSeconds(120));
+                Traffic.report(t.line("mqtt-restarted", delivery));
+                assertThat(t.lost()).as(delivery + " lost").isZero();
+                assertThat(t.reordered()).as(delivery + " out of order").isZero();
+                BridgeProcess b = bridges.get(delivery);
+                assertThat(b.isAlive()).as(delivery + " alive").isTrue();
+                assertThat(b.stderr() + b.stdout()).as(delivery).doesNotContain("FATAL");
             }
-            assertThat(atLeastOnce.isAlive()).isTrue();
-            assertThat(buffered.isAlive()).isTrue();
-            assertThat(atLeastOnce.stderr() + atLeastOnce.stdout()).doesNotContain("FATAL");
+        } finally {
+            traffic.values().forEach(Traffic::close);
+            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }

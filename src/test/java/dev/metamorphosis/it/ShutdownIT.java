@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -13,55 +14,58 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * SIGTERM while Kafka is down, and Kafka back within SHUTDOWN_TIMEOUT: the bridge writes its spool, exits 0, and
- * nothing is lost (what it never took stays at the MQTT broker for the next start).
+ * SIGTERM while Kafka is down, and Kafka back within SHUTDOWN_TIMEOUT: each bridge (one per delivery mode) writes its
+ * spool, exits 0, and nothing is lost (what it never took stays at the MQTT broker for the next start).
  */
 @Execution(ExecutionMode.CONCURRENT)
 class ShutdownIT {
 
     @Test
     void should_write_the_spool_on_sigterm_once_kafka_is_back_and_exit_0() throws IOException {
-        try (KafkaBroker kafka = KafkaBroker.start("shutdown", Map.of());
-             Traffic a = new Traffic("shutdown-alo", 3);
-             Traffic b = new Traffic("shutdown-buf", 3)) {
-            Path dir = Files.createTempDirectory("shutdown");
-            Map<String, String> aloEnv = BridgeProcess.environment(Brokers.mqtt().port(), kafka.bootstrap(),
-                    "shutdown-alo", "at-least-once");
-            Map<String, String> bufEnv = BridgeProcess.environment(Brokers.mqtt().port(), kafka.bootstrap(),
-                    "shutdown-buf", "buffered");
-            aloEnv.put("SHUTDOWN_TIMEOUT", "120");
-            bufEnv.put("SHUTDOWN_TIMEOUT", "120");
-            BridgeProcess atLeastOnce = BridgeProcess.start(dir, aloEnv).awaitSubscribed(Duration.ofSeconds(90));
-            BridgeProcess buffered = BridgeProcess.start(dir, bufEnv).awaitSubscribed(Duration.ofSeconds(90));
-            a.start(Brokers.mqtt().url(), 100);
-            b.start(Brokers.mqtt().url(), 100);
+        Map<String, Traffic> traffic = new LinkedHashMap<>();
+        Map<String, Map<String, String>> env = new LinkedHashMap<>();
+        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
+        try (KafkaBroker kafka = KafkaBroker.start("shutdown", Map.of())) {
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                String prefix = "shutdown-" + delivery;
+                Path dir = Files.createTempDirectory("shutdown");
+                env.put(delivery, BridgeProcess.environment(Brokers.mqtt().port(), kafka.bootstrap(), prefix,
+                        delivery));
+                env.get(delivery).put("SHUTDOWN_TIMEOUT", "120");
+                bridges.put(delivery, BridgeProcess.start(dir, env.get(delivery)));
+                traffic.put(delivery, new Traffic(prefix, 3));
+            }
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                bridges.get(delivery).awaitSubscribed(Duration.ofSeconds(90));
+                traffic.get(delivery).start(Brokers.mqtt().url(), 100);
+            }
             Faults.last(Duration.ofSeconds(5));
             kafka.kill();
             Faults.last(Duration.ofSeconds(5));
-            a.stop();
-            b.stop();
-            atLeastOnce.terminate();
-            buffered.terminate();
+            traffic.values().forEach(Traffic::stop);
+            bridges.values().forEach(BridgeProcess::terminate);
             Faults.last(Duration.ofSeconds(5));
-            assertThat(atLeastOnce.isAlive()).as("still draining while Kafka is down").isTrue();
+            bridges.forEach((delivery, b) -> assertThat(b.isAlive()).as(delivery + " still draining while Kafka is "
+                    + "down").isTrue());
             kafka.restart();
-            assertThat(atLeastOnce.exitCode(Duration.ofSeconds(150))).isZero();
-            assertThat(buffered.exitCode(Duration.ofSeconds(150))).isZero();
-            assertThat(buffered.stdout()).contains("everything received is in Kafka");
-            assertThat(atLeastOnce.stdout()).contains("everything received is in Kafka");
+            bridges.forEach((delivery, b) -> {
+                assertThat(b.exitCode(Duration.ofSeconds(150))).as(delivery + " exit code").isZero();
+                assertThat(b.stdout()).as(delivery).contains("everything received is in Kafka");
+            });
 
-            // what the at-least-once bridge never took waits in its MQTT session for the next start
-            try (BridgeProcess again = BridgeProcess.start(dir, aloEnv)) {
-                again.awaitSubscribed(Duration.ofSeconds(90));
-                Traffic.Tally alo = a.awaitAll(kafka.bootstrap(), "shutdown-alo", Duration.ofSeconds(120));
-                Traffic.Tally buf = b.awaitAll(kafka.bootstrap(), "shutdown-buf", Duration.ofSeconds(120));
-                Traffic.report(alo.line("sigterm-while-kafka-down", "at-least-once"));
-                Traffic.report(buf.line("sigterm-while-kafka-down", "buffered"));
-                for (Traffic.Tally t : new Traffic.Tally[] {alo, buf}) {
-                    assertThat(t.lost()).as("lost").isZero();
-                    assertThat(t.reordered()).as("out of order").isZero();
-                }
+            // what the at-least-once and durable bridges never took waits in their MQTT sessions for the next start
+            bridges.replaceAll((delivery, b) -> BridgeProcess.start(b.workDir(), env.get(delivery)));
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                bridges.get(delivery).awaitSubscribed(Duration.ofSeconds(90));
+                Traffic.Tally t = traffic.get(delivery).awaitAll(kafka.bootstrap(), "shutdown-" + delivery,
+                        Duration.ofSeconds(120));
+                Traffic.report(t.line("sigterm-while-kafka-down", delivery));
+                assertThat(t.lost()).as(delivery + " lost").isZero();
+                assertThat(t.reordered()).as(delivery + " out of order").isZero();
             }
+        } finally {
+            traffic.values().forEach(Traffic::close);
+            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }
