@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -19,48 +20,43 @@ final class KafkaOutage {
     }
 
     static void run(String name, Duration length, Consumer<KafkaBroker> begin, Consumer<KafkaBroker> end) {
-        try (KafkaBroker kafka = KafkaBroker.start(name, Map.of());
-             BridgeProcess atLeastOnce = BridgeProcess.start(Files.createTempDirectory(name),
-                     BridgeProcess.environment(Brokers.mqtt().port(), kafka.bootstrap(), name + "-alo", "at-least-once"));
-             BridgeProcess buffered = BridgeProcess.start(Files.createTempDirectory(name),
-                     BridgeProcess.environment(Brokers.mqtt().port(), kafka.bootstrap(), name + "-buf", "buffered"));
-             BridgeProcess durable = BridgeProcess.start(Files.createTempDirectory(name),
-                     BridgeProcess.environment(Brokers.mqtt().port(), kafka.bootstrap(), name + "-dur", "durable"));
-             Traffic a = new Traffic(name + "-alo", 3);
-             Traffic b = new Traffic(name + "-buf", 3);
-             Traffic c = new Traffic(name + "-dur", 3)) {
-            atLeastOnce.awaitSubscribed(Duration.ofSeconds(90));
-            buffered.awaitSubscribed(Duration.ofSeconds(90));
-            durable.awaitSubscribed(Duration.ofSeconds(90));
-            a.start(Brokers.mqtt().url(), 100);
-            b.start(Brokers.mqtt().url(), 100);
-            c.start(Brokers.mqtt().url(), 100);
+        Map<String, Traffic> traffic = new LinkedHashMap<>();
+        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
+        try (KafkaBroker kafka = KafkaBroker.start(name, Map.of())) {
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                String prefix = name + "-" + delivery;
+                bridges.put(delivery, BridgeProcess.start(Files.createTempDirectory(name),
+                        BridgeProcess.environment(Brokers.mqtt().port(), kafka.bootstrap(), prefix, delivery)));
+                traffic.put(delivery, new Traffic(prefix, 3));
+            }
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                bridges.get(delivery).awaitSubscribed(Duration.ofSeconds(90));
+                traffic.get(delivery).start(Brokers.mqtt().url(), 100);
+            }
             Faults.last(Duration.ofSeconds(10));
             begin.accept(kafka);
             Faults.last(length);
             end.accept(kafka);
             Faults.last(Duration.ofSeconds(10));
-            a.stop();
-            b.stop();
-            c.stop();
-            Traffic.Tally alo = a.awaitAll(kafka.bootstrap(), name + "-alo", Duration.ofSeconds(180));
-            Traffic.Tally buf = b.awaitAll(kafka.bootstrap(), name + "-buf", Duration.ofSeconds(180));
-            Traffic.Tally dur = c.awaitAll(kafka.bootstrap(), name + "-dur", Duration.ofSeconds(180));
-            Traffic.report(alo.line(name, "at-least-once"));
-            Traffic.report(buf.line(name, "buffered"));
-            Traffic.report(dur.line(name, "durable"));
-            for (Traffic.Tally t : new Traffic.Tally[] {alo, buf, dur}) {
-                assertThat(t.lost()).as("lost").isZero();
-                assertThat(t.reordered()).as("out of order").isZero();
-                assertThat(t.published()).as("published").isGreaterThan(3000);
+            traffic.values().forEach(Traffic::stop);
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                Traffic.Tally t = traffic.get(delivery).awaitAll(kafka.bootstrap(), name + "-" + delivery,
+                        Duration.ofSeconds(180));
+                Traffic.report(t.line(name, delivery));
+                assertThat(t.lost()).as(delivery + " lost").isZero();
+                assertThat(t.reordered()).as(delivery + " out of order").isZero();
+                assertThat(t.published()).as(delivery + " published").isGreaterThan(3000);
+                if (delivery.equals("durable")) {
+                    assertThat(t.duplicated()).as("durable duplicated").isLessThanOrEqualTo(
+                            BridgeProcess.DURABLE_DUPLICATES_AT_MOST);
+                }
+                assertThat(bridges.get(delivery).isAlive()).as(delivery + " alive").isTrue();
             }
-            assertThat(dur.duplicated()).as("duplicated, durable").isLessThanOrEqualTo(
-                    BridgeProcess.DURABLE_DUPLICATES_AT_MOST);
-            assertThat(atLeastOnce.isAlive()).isTrue();
-            assertThat(buffered.isAlive()).isTrue();
-            assertThat(durable.isAlive()).isTrue();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            traffic.values().forEach(Traffic::close);
+            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }
