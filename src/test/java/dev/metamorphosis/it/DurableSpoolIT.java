@@ -12,7 +12,10 @@ import java.util.Map;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -27,6 +30,8 @@ import static org.awaitility.Awaitility.await;
  * the scenarios run side by side (most of their time is a Kafka outage).
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Order(1) // first, and its outages first: they take some 3 minutes each, mostly waiting (junit-platform.properties)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DurableSpoolIT {
 
     private static final String SPOOL_MESSAGES = "metamorphosis_spool_messages";
@@ -50,6 +55,7 @@ class DurableSpoolIT {
      * a bridge that has been running (without it, any delivery mode lost about a tenth here, on 2 cores).
      */
     @Test
+    @Order(2)
     void should_lose_nothing_at_15000_messages_a_second_behind_a_stock_mosquitto() throws IOException {
         Path executable = Mosquitto.required();
         String name = "durable-rate";
@@ -91,6 +97,7 @@ class DurableSpoolIT {
      * messages), and Mosquitto never holds more than the bridge's window.
      */
     @Test
+    @Order(1)
     void should_lose_nothing_through_a_90_s_kafka_outage_behind_a_stock_mosquitto() throws IOException {
         Path executable = Mosquitto.required();
         String name = "durable-outage";
@@ -136,6 +143,7 @@ class DurableSpoolIT {
      * start would be more, lost at the broker whatever the bridge does (README: the broker's own limits).
      */
     @Test
+    @Order(4) // forked last: the worker that runs this class runs it at once, the others take the rest in order
     void should_lose_nothing_when_killed_halfway_through_a_kafka_outage_and_started_again_while_kafka_is_down()
             throws IOException {
         Path executable = Mosquitto.required();
@@ -198,6 +206,7 @@ class DurableSpoolIT {
      * by 5 bytes. The next bridge skips the torn record, counts and logs it, and writes the 499 before it, in order.
      */
     @Test
+    @Order(3)
     void should_skip_a_torn_last_record_and_lose_nothing_else() throws IOException {
         Path executable = Mosquitto.required();
         String name = "durable-torn";
