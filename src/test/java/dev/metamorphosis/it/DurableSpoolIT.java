@@ -27,69 +27,25 @@ import static org.awaitility.Awaitility.await;
  * spool once Kafka has it; a bridge started on a spool writes what it holds to Kafka first. Each scenario runs on a
  * Kafka broker and a Mosquitto of its own, the Mosquitto with its stock limits ({@link Mosquitto#startStock}: 1,000
  * messages queued per client, the rest dropped), so a bridge that acknowledges late loses messages at the broker, and
- * the scenarios run side by side (most of their time is a Kafka outage).
+ * the scenarios run side by side (most of their time is a Kafka outage). The load scenario, which needs the machine to
+ * itself, is {@link DurableSpoolRateIT}.
  */
 @Execution(ExecutionMode.CONCURRENT)
 @Order(1) // first, and its outages first: they take some 3 minutes each, mostly waiting (junit-platform.properties)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DurableSpoolIT {
 
-    private static final String SPOOL_MESSAGES = "metamorphosis_spool_messages";
+    static final String SPOOL_MESSAGES = "metamorphosis_spool_messages";
     private static final Duration OUTAGE = Duration.ofSeconds(90);
     private static final int OUTAGE_RATE = 300;
 
     /** A bridge's environment: the tests' defaults, durable delivery (the spool in "spool" of its working folder). */
-    private static Map<String, String> durable(Mosquitto mosquitto, KafkaBroker kafka, String name) {
+    static Map<String, String> durable(Mosquitto mosquitto, KafkaBroker kafka, String name) {
         return BridgeProcess.environment(mosquitto.port(), kafka.bootstrap(), name, "durable");
     }
 
-    private static Path workDir(String name) throws IOException {
+    static Path workDir(String name) throws IOException {
         return Files.createTempDirectory(Path.of("target").toAbsolutePath(), name + "-");
-    }
-
-    /**
-     * 150,000 messages at 15,000 a second over 4 connections, no fault. Mosquitto sends the bridge as many at once as
-     * the bridge's receive maximum and queues 1,000 more; a bridge that acknowledges more slowly than they come (each
-     * after an fsync, so one fsync must cover many) falls behind, and Mosquitto drops the rest. First 60,000 at
-     * 6,000 a second, not counted: a bridge just started runs its first seconds interpreted, and the guarantee is about
-     * a bridge that has been running (without it, any delivery mode lost about a tenth here, on 2 cores).
-     */
-    @Test
-    @Order(2)
-    void should_lose_nothing_at_15000_messages_a_second_behind_a_stock_mosquitto() throws IOException {
-        Path executable = Mosquitto.required();
-        String name = "durable-rate";
-        Path dir = workDir(name);
-        int warmUp = 60_000;
-        int count = 150_000;
-        try (KafkaBroker kafka = KafkaBroker.start(name, Map.of());
-             Mosquitto mosquitto = Mosquitto.startStock(executable, dir.resolve("mosquitto"));
-             BridgeProcess bridge = BridgeProcess.start(dir, durable(mosquitto, kafka, name));
-             Traffic warm = new Traffic(name + "/warm-up", 8);
-             Traffic traffic = new Traffic(name + "/m", 8)) {
-            bridge.awaitSubscribed(Duration.ofSeconds(90));
-            warm.publish("127.0.0.1", mosquitto.port(), 4, warmUp, 6_000);
-            await("the warm-up in Kafka").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> bridge.metric("mqtt_received") == warmUp && bridge.metric(SPOOL_MESSAGES) == 0);
-            Load.Run run = traffic.publish("127.0.0.1", mosquitto.port(), 4, count, 15_000);
-            System.out.printf("RESULT | %s | durable | %,d messages published at %,.0f msg/s; when the last was "
-                              + "acknowledged to the publisher the bridge had received %,.0f of them; %,.0f syncs "
-                              + "in all, %.2f ms on average; Mosquitto: %s%n", name, count, run.rate(),
-                    bridge.metric("mqtt_received") - warmUp, bridge.metric("metamorphosis_spool_sync_seconds_count"),
-                    1000 * bridge.metric("metamorphosis_spool_sync_seconds_sum")
-                    / bridge.metric("metamorphosis_spool_sync_seconds_count"),
-                    mosquitto.drops().isEmpty() ? "dropped nothing" : mosquitto.drops());
-            Traffic.Tally tally = traffic.awaitAll(kafka.bootstrap(), name, Duration.ofSeconds(120));
-            Traffic.report(tally.line("150,000 messages at 15,000 msg/s through a stock Mosquitto, no fault",
-                    "durable"));
-            assertThat(run.rate()).as("messages a second published").isGreaterThanOrEqualTo(10_000);
-            assertThat(tally.published()).isEqualTo(count);
-            assertThat(tally.lost()).as("lost").isZero();
-            assertThat(tally.reordered()).as("out of order").isZero();
-            assertThat(tally.duplicated()).as("duplicated").isZero();
-            assertThat(tally.delivered()).isEqualTo(count);
-            assertThat(mosquitto.drops()).as("Mosquitto's log of messages it dropped").isEmpty();
-        }
     }
 
     /**
@@ -143,7 +99,7 @@ class DurableSpoolIT {
      * start would be more, lost at the broker whatever the bridge does (README: the broker's own limits).
      */
     @Test
-    @Order(4) // forked last: the worker that runs this class runs it at once, the others take the rest in order
+    @Order(3) // forked last: the worker that runs this class runs it at once, the others take the rest in order
     void should_lose_nothing_when_killed_halfway_through_a_kafka_outage_and_started_again_while_kafka_is_down()
             throws IOException {
         Path executable = Mosquitto.required();
@@ -206,7 +162,7 @@ class DurableSpoolIT {
      * by 5 bytes. The next bridge skips the torn record, counts and logs it, and writes the 499 before it, in order.
      */
     @Test
-    @Order(3)
+    @Order(2)
     void should_skip_a_torn_last_record_and_lose_nothing_else() throws IOException {
         Path executable = Mosquitto.required();
         String name = "durable-torn";
