@@ -30,10 +30,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Start-up and shutdown order.
  * <p>
- * Once Camel has started the routes: create the Kafka topics that are missing, write the probe record (route
+ * Once Camel has started the routes: open the disk spool ({@code DELIVERY=durable}; a folder it cannot use ends the
+ * program with exit code 1), create the Kafka topics that are missing, write the probe record (route
  * {@code kafka-probe}), and only then subscribe to MQTT, one route from template {@code mqtt-ingest} per topic
  * filter (as {@code $share/<group>/<filter>} with {@code MQTT_SHARED_GROUP}). A probe that fails ends the program
- * with exit code 1. An MQTT broker that cannot be reached is tried again with back-off (1 s doubling to 30 s) for as
+ * with exit code 1 (as the Go version), except when the disk spool wrote to {@code KAFKA_TOPIC} before: then Kafka
+ * is checked while the bridge subscribes, and a failing probe is an outage, tried again until it passes. An MQTT
+ * broker that cannot be reached is tried again with back-off (1 s doubling to 30 s) for as
  * long as it takes; once connected, the MQTT client reconnects by itself.
  * Camel started with autoStartup=false (a check that the routes load) does none of this.
  * <p>
@@ -66,10 +69,32 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
                     ? e.getMessage() : "cannot be read: " + causeOf(e));
             Runtime.getRuntime().halt(1);
         }
-        // a durable spool that wrote to KAFKA_TOPIC before shows the configuration worked: Kafka failing now is an
-        // outage (a restart during one), not a mistake, and what arrives meanwhile waits on disk
-        boolean outage = spool.wroteBefore();
         String probeTopic = properties.resolveProperty("kafka.test.topic").orElse("");
+        List<String> filters = Settings.split(properties.resolveProperty(Settings.DERIVED + "mqtt.filters")
+                .orElseThrow());
+        String clientId = properties.resolveProperty(Settings.DERIVED + "mqtt.client-id").orElseThrow();
+        if (spool.wroteBefore()) {
+            // this spool wrote to KAFKA_TOPIC before, so the configuration worked: Kafka failing now is an outage (a
+            // restart during one), not a mistake. Subscribe at once (what arrives is safe on disk; the broker queues
+            // little for a client that is away) and check Kafka meanwhile, for as long as it takes
+            LOG.info("The spool in SPOOL_DIR wrote to Kafka topic {} before: subscribing to MQTT at once, the Kafka "
+                     + "topics and the probe are checked meanwhile", properties.resolveProperty("kafka.topic")
+                    .orElseThrow());
+            subscribe(context, filters, clientId);
+            prober = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "kafka-probe");
+            prober.execute(() -> checkKafka(context, probeTopic, true));
+        } else {
+            checkKafka(context, probeTopic, false);
+            subscribe(context, filters, clientId);
+        }
+    }
+
+    /**
+     * Creates the Kafka topics that are missing and writes the probe record. When that fails: exit code 1 with the
+     * probe, a warning without; in an outage ({@code outage}) a warning, and the probe is tried again until it passes.
+     */
+    private void checkKafka(CamelContext context, String probeTopic, boolean outage) {
+        var properties = context.getPropertiesComponent();
         String deadLetterTopic = properties.resolveProperty("dead.letter.topic").orElse("");
         Map<String, Map<String, String>> topics = new LinkedHashMap<>();
         topics.put(properties.resolveProperty("kafka.topic").orElseThrow(), Map.of());
@@ -94,8 +119,6 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         } else if (!probe(context, probeTopic, outage)) {
             retryProbe(context, probeTopic);
         }
-        subscribe(context, Settings.split(properties.resolveProperty(Settings.DERIVED + "mqtt.filters").orElseThrow()),
-                properties.resolveProperty(Settings.DERIVED + "mqtt.client-id").orElseThrow());
     }
 
     /**
@@ -106,6 +129,8 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         try {
             context.createProducerTemplate().sendBody("direct:kafka-probe", null);
             LOG.info("Probe record written to Kafka topic {}", probeTopic);
+            // Kafka works with these settings: from now on, Kafka failing at start-up is an outage
+            context.getRegistry().lookupByNameAndType("spool", Spool.class).markWritten();
             return true;
         } catch (Exception e) {
             if (!outage) {
@@ -120,9 +145,6 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
 
     /** Tries the probe again every KAFKA_RETRY_INTERVAL seconds until it passes. */
     private void retryProbe(CamelContext context, String probeTopic) {
-        if (prober == null) {
-            prober = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "kafka-probe");
-        }
         long seconds = Long.parseLong(context.resolvePropertyPlaceholders("{{kafka.retry.interval}}"));
         prober.schedule(() -> {
             if (context.isStarted() && !probe(context, probeTopic, true)) {

@@ -88,8 +88,8 @@ public final class Settings implements CamelConfiguration {
                     "shared subscription group: each filter is subscribed as $share/<group>/<filter>, so the bridges "
                     + "of one group split the messages; empty: no sharing"),
             new Setting("MQTT_RECEIVE_MAXIMUM", "", between(1, 65535),
-                    "QoS 1 and 2 messages the broker may send before their acknowledgements; empty: "
-                    + "KAFKA_MAX_BATCH_SIZE or 2 x KAFKA_BATCH_SIZE, whichever is larger (at most 65535)"),
+                    "QoS 1 and 2 messages the broker may send before their acknowledgements; empty: 65535 with "
+                    + "DELIVERY=durable, else KAFKA_MAX_BATCH_SIZE or 2 x KAFKA_BATCH_SIZE, whichever is larger"),
             new Setting("KAFKA_BROKER", null, hosts(), "Kafka host, or comma-separated host[:port] list"),
             new Setting("KAFKA_PORT", "9092", port(), "Kafka port for hosts given without one"),
             new Setting("KAFKA_TLS", "false", bool(), "true: TLS to Kafka"),
@@ -228,9 +228,11 @@ public final class Settings implements CamelConfiguration {
         }
         values.put(DERIVED + "mqtt.filters", String.join(",", filters));
         String receiveMaximum = values.get("mqtt.receive.maximum");
+        // durable: the most MQTT allows, so the broker goes on sending through a slow sync of the disk (a second or
+        // more on a busy machine) instead of queueing, and dropping past its own limit; else sized to the batch
         values.put(DERIVED + "mqtt.receive-maximum", !receiveMaximum.isEmpty() ? receiveMaximum
-                : Integer.toString(Math.min(65535, Math.max(Integer.parseInt(values.get("kafka.max.batch.size")),
-                        2 * Integer.parseInt(values.get("kafka.batch.size"))))));
+                : durable ? "65535" : Integer.toString(Math.min(65535, Math.max(Integer.parseInt(
+                        values.get("kafka.max.batch.size")), 2 * Integer.parseInt(values.get("kafka.batch.size"))))));
         String clientId = values.get("mqtt.client.id");
         values.put(DERIVED + "mqtt.client-id", clientId.isEmpty() ? host : clientId.replace("%h", host));
         List<String> brokers = new ArrayList<>();

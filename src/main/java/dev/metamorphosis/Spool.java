@@ -383,10 +383,13 @@ public final class Spool implements CamelContextAware, Processor {
         }
     }
 
-    /** Notes in SPOOL_DIR that Kafka took records of KAFKA_TOPIC from this spool (see {@link #wroteBefore}). */
-    private void markWritten() {
+    /**
+     * Notes in SPOOL_DIR that Kafka took records of KAFKA_TOPIC from this spool, or the probe (see
+     * {@link #wroteBefore}).
+     */
+    public void markWritten() {
         try {
-            if (!wroteBefore()) {
+            if (durable && !wroteBefore()) {
                 Files.writeString(dir.resolve("kafka-topics"), kafkaTopic + "\n", StandardOpenOption.CREATE,
                         StandardOpenOption.APPEND);
             }
