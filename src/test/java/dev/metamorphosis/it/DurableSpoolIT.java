@@ -109,11 +109,11 @@ class DurableSpoolIT {
              Mosquitto mosquitto = Mosquitto.startStock(executable, dir.resolve("mosquitto"));
              Traffic traffic = new Traffic(name, 3)) {
             Map<String, String> env = durable(mosquitto, kafka, name);
-            env.put("KAFKA_TEST_TOPIC", name + "-probe");
+            env.put("KAFKA_TEST_TOPIC", name + "-test"); // no "probe" in it: the WARN looked for names the probe
             double spooled;
             try (BridgeProcess first = BridgeProcess.start(dir, env)) {
                 first.awaitSubscribed(Duration.ofSeconds(90));
-                assertThat(first.stdout()).contains("Probe record written to Kafka topic " + name + "-probe");
+                assertThat(first.stdout()).contains("Probe record written to Kafka topic " + name + "-test");
                 traffic.start(mosquitto.url(), OUTAGE_RATE);
                 Faults.last(Duration.ofSeconds(10));
                 kafka.kill();
@@ -130,12 +130,13 @@ class DurableSpoolIT {
                     // by the time Kafka is back at the latest: it must subscribe while Kafka is down
                     second.awaitSubscribed(Duration.between(Instant.now(), back));
                     assertThat(second.isAlive()).isTrue();
+                    traffic.start(mosquitto.url(), OUTAGE_RATE);
                     Http.Response ready = Http.get(second.healthPort(), "/readyz");
                     assertThat(ready).isNotNull();
                     assertThat(ready.status()).as("/readyz while Kafka is down: " + ready).isEqualTo(503);
-                    assertThat(second.stderr().lines().filter(l -> l.contains("WARN")))
-                            .as("a WARN about the failed probe").anyMatch(l -> l.toLowerCase().contains("probe"));
-                    traffic.start(mosquitto.url(), OUTAGE_RATE);
+                    await("a WARN about the failed probe").atMost(Duration.between(Instant.now(), back))
+                            .pollInterval(Duration.ofSeconds(1)).until(() -> second.stderr().lines().anyMatch(
+                                    l -> l.contains("WARN") && l.toLowerCase().contains("probe")));
                     Faults.lastUntil(back);
                     assertThat(second.isAlive()).as("the second bridge runs through the outage").isTrue();
                     kafka.restart();
