@@ -178,8 +178,8 @@ class DurableSpoolIT {
                 kafka.kill();
                 traffic.burst(mosquitto.url(), count);
                 // all in the spool and all acknowledged to Mosquitto, which will not deliver any of them again
-                await("all spooled and acknowledged").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                        .until(() -> first.metric(SPOOL_MESSAGES) == count
+                await("all spooled and acknowledged").atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(250)).until(() -> first.metric(SPOOL_MESSAGES) == count
                                      && first.metric("metamorphosis_mqtt_unacknowledged_messages") == 0);
                 first.kill();
                 first.exitCode(Duration.ofSeconds(30));
