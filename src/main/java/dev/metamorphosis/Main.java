@@ -154,7 +154,8 @@ public final class Main {
             if (name.equals("h") || name.equals("help")) {
                 return null;
             }
-            Settings.Setting setting = byFlag.get(name);
+            // the Go version's own spelling of -kafka-port, which its scripts pass; not listed in -help
+            Settings.Setting setting = byFlag.get(name.equals("kakfa-port") ? "kafka-port" : name);
             if (setting == null) {
                 throw new Settings.Invalid("unknown flag -" + name + "; -help lists the flags");
             }

@@ -22,6 +22,16 @@ class MainTest {
     }
 
     @Test
+    void should_take_the_go_versions_kakfa_port_typo_as_kafka_port_without_listing_it() {
+        assertThat(Main.parseFlags(new String[] {"-kakfa-port", "1"})).containsEntry("KAFKA_PORT", "1");
+        assertThat(Main.parseFlags(new String[] {"--kakfa-port", "2"})).containsEntry("KAFKA_PORT", "2");
+        assertThat(Main.parseFlags(new String[] {"-kakfa-port=3"})).containsEntry("KAFKA_PORT", "3");
+        assertThatThrownBy(() -> Main.parseFlags(new String[] {"-kakfa-port"}))
+                .hasMessage("flag -kakfa-port needs a value (KAFKA_PORT)");
+        assertThat(Main.usage()).contains("-kafka-port").doesNotContain("kakfa");
+    }
+
+    @Test
     void should_read_a_bare_boolean_flag_as_true() {
         assertThat(Main.parseFlags(new String[] {"-mqtt-tls", "-mqtt-broker", "a"}))
                 .containsEntry("MQTT_TLS", "true").containsEntry("MQTT_BROKER", "a");

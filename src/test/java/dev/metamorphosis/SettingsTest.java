@@ -229,8 +229,11 @@ class SettingsTest {
     }
 
     @Test
-    void should_size_the_mqtt_receive_window_to_the_batch_unless_set() {
+    void should_size_the_mqtt_receive_window_to_the_batch_or_to_the_most_for_the_disk_spool_unless_set() {
         Map<String, String> values = required();
+        // durable: the largest window, to ride out a slow sync of the disk
+        assertThat(Settings.resolve(values::get)).containsEntry("derived.mqtt.receive-maximum", "65535");
+        values.put("delivery", "at-least-once");
         assertThat(Settings.resolve(values::get)).containsEntry("derived.mqtt.receive-maximum", "8000");
         values.put("kafka.batch.size", "5000");
         assertThat(Settings.resolve(values::get)).containsEntry("derived.mqtt.receive-maximum", "10000");
