@@ -127,14 +127,14 @@ class DurableSpoolIT {
                 traffic.burst(mosquitto.url(), 600);
                 Faults.last(Duration.ofSeconds(5));
                 try (BridgeProcess second = BridgeProcess.start(dir, env)) {
-                    // by the time Kafka is back at the latest: it must subscribe while Kafka is down
-                    second.awaitSubscribed(Duration.between(Instant.now(), back));
-                    assertThat(second.isAlive()).isTrue();
+                    // Kafka stays down until the bridge has shown all this, even where the machine is slow to start
+                    // a JVM (25 s was seen in ./mvnw verify): the outage is then longer than 90 s
+                    second.awaitSubscribed(Duration.ofSeconds(120));
                     traffic.start(mosquitto.url(), OUTAGE_RATE);
                     Http.Response ready = Http.get(second.healthPort(), "/readyz");
                     assertThat(ready).isNotNull();
                     assertThat(ready.status()).as("/readyz while Kafka is down: " + ready).isEqualTo(503);
-                    await("a WARN about the failed probe").atMost(Duration.between(Instant.now(), back))
+                    await("a WARN about the failed probe").atMost(Duration.ofSeconds(60))
                             .pollInterval(Duration.ofSeconds(1)).until(() -> second.stderr().lines().anyMatch(
                                     l -> l.contains("WARN") && l.toLowerCase().contains("probe")));
                     Faults.lastUntil(back);
