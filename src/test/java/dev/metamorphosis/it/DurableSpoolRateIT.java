@@ -15,7 +15,8 @@ import static org.awaitility.Awaitility.await;
  * {@code DELIVERY=durable} under load, behind a Mosquitto with its stock limits ({@link Mosquitto#startStock}). The
  * bridge needs about a core at this rate, the publisher, Mosquitto and Kafka most of the other on a 2-core machine, so
  * it runs by itself ({@link Isolated}: after the other tests). Beside them it measured the machine, not the bridge:
- * in {@code ./mvnw verify} it received 52,608 of the 150,000, the rest dropped by Mosquitto; alone, all of them.
+ * in {@code ./mvnw verify} (before the warm-up below) Kafka got 52,608 of the 150,000, Mosquitto dropped the rest;
+ * alone, all of them.
  */
 @Isolated
 class DurableSpoolRateIT {
