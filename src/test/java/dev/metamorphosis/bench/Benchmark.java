@@ -19,6 +19,7 @@ import java.util.function.Function;
 import dev.metamorphosis.it.BridgeProcess;
 import dev.metamorphosis.it.Http;
 import dev.metamorphosis.it.KafkaBroker;
+import dev.metamorphosis.it.Load;
 import dev.metamorphosis.it.Mosquitto;
 import dev.metamorphosis.it.MqttBroker;
 import dev.metamorphosis.it.Scrape;
@@ -197,12 +198,12 @@ public final class Benchmark {
         String prefix = "bench/" + ++runs;
         Load load = new Load("127.0.0.1", mqttPort, connections, window);
         try (Subscriber warm = connect.apply(prefix + "/warmup/#")) {
-            load.publish(prefix + "/warmup", topics, n, size, qos, 0);
+            load.publish(prefix + "/warmup", topics, n, qos, 0, Stamp.content(size));
             awaitPlain(warm, n);
         }
         try (Subscriber plain = connect.apply(prefix + "/m/#")) {
             Usage before = Usage.now(List.of(), brokerPid);
-            Load.Run run = load.publish(prefix + "/m", topics, n, size, qos, 0);
+            Load.Run run = load.publish(prefix + "/m", topics, n, qos, 0, Stamp.content(size));
             awaitPlain(plain, n);
             Usage after = Usage.now(List.of(), brokerPid);
             Tally t = plain.tally();
@@ -277,7 +278,7 @@ public final class Benchmark {
             double compiling;
             do {
                 Usage before = Usage.now(pids, brokerPid);
-                load.publish(id + "/warmup", topics, n, size, qos, 0);
+                load.publish(id + "/warmup", topics, n, qos, 0, Stamp.content(size));
                 kafkaSide.await(kafkaTopics, (long) n * ++rounds, Duration.ofSeconds(30));
                 Usage after = Usage.now(pids, brokerPid);
                 compiling = after.compilerCpu(before) / after.seconds(before);
@@ -287,7 +288,7 @@ public final class Benchmark {
             Usage start = Usage.now(pids, brokerPid);
             long written = pids.stream().mapToLong(Proc::writeBytes).sum();
             profile(bridges, "start", id);
-            Load.Run run = load.publish(id + "/m", topics, n, size, qos, perSecond);
+            Load.Run run = load.publish(id + "/m", topics, n, qos, perSecond, Stamp.content(size));
             kafkaSide.await(kafkaTopics, before + n, Duration.ofSeconds(20));
             Usage end = Usage.now(pids, brokerPid);
             written = pids.stream().mapToLong(Proc::writeBytes).sum() - written;

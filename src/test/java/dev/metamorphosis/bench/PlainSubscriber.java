@@ -3,6 +3,8 @@ package dev.metamorphosis.bench;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
+import dev.metamorphosis.it.Wire;
+
 /**
  * A plain MQTT subscriber, the raw limit the bridge is measured against: one connection, one subscription, every
  * QoS 1 message acknowledged as soon as it is read (acknowledgements go out when nothing more waits to be read). It

@@ -3,6 +3,8 @@ package dev.metamorphosis.bench;
 import java.util.Arrays;
 import java.util.Base64;
 
+import dev.metamorphosis.it.Load;
+
 /**
  * What the benchmark's publisher writes at the start of every payload, in ASCII so that it survives any path: the
  * publishing connection, its sequence number and the wall-clock millisecond of the publish, then filler.
@@ -35,6 +37,21 @@ record Stamp(int connection, int seq, long publishedMillis) {
         byte[] payload = new byte[Math.max(size, LENGTH)];
         Arrays.fill(payload, (byte) 'x');
         return payload;
+    }
+
+    /** Payloads of {@code size} bytes for {@link Load}, each stamped as it is published. */
+    static Load.Content content(int size) {
+        return new Load.Content() {
+            @Override
+            public byte[] buffer() {
+                return payload(size);
+            }
+
+            @Override
+            public void write(byte[] payload, int connection, int seq, int n) {
+                Stamp.write(payload, connection, seq, System.currentTimeMillis());
+            }
+        };
     }
 
     static Stamp read(byte[] payload, int offset) {

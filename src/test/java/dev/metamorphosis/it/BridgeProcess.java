@@ -21,6 +21,13 @@ public final class BridgeProcess implements AutoCloseable {
 
     /** The delivery modes, the default first: the fault scenarios run a bridge in each. */
     public static final List<String> DELIVERIES = List.of("durable", "at-least-once", "buffered");
+
+    /**
+     * The most records durable delivery may write to Kafka twice in one fault, at the default KAFKA_BATCH_SIZE of
+     * 1,000 (which {@link #environment} leaves): two batches, the one Kafka took while its acknowledgement was lost
+     * and the one written with it.
+     */
+    public static final int DURABLE_DUPLICATES_AT_MOST = 2 * 1000;
     private static final AtomicInteger RUNS = new AtomicInteger();
     private static final String SUBSCRIBED = "Subscribed to MQTT topic filter";
     private final Process process;
@@ -155,6 +162,16 @@ public final class BridgeProcess implements AutoCloseable {
     /** The port of /healthz, /readyz and /metrics. */
     public int healthPort() {
         return Integer.parseInt(healthPort);
+    }
+
+    /**
+     * The sum of the samples of a metric on {@code /metrics} now (every label set), or NaN when the bridge does not
+     * answer or has no such metric (so a wait for a value goes on and an assertion on one fails showing NaN).
+     */
+    public double metric(String name) {
+        Http.Response metrics = Http.get(healthPort(), "/metrics");
+        Double value = metrics == null || metrics.status() != 200 ? null : new Scrape(metrics.body()).value(name);
+        return value == null ? Double.NaN : value;
     }
 
     public boolean isAlive() {

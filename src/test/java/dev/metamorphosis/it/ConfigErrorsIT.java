@@ -1,6 +1,8 @@
 package dev.metamorphosis.it;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,8 +12,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** A bad or missing setting stops the real program at once: exit code 1, one line on stderr naming it. */
 class ConfigErrorsIT {
@@ -130,6 +134,77 @@ class ConfigErrorsIT {
         env.remove("KAFKA_BATCH_SIZE");
         try (BridgeProcess bridge = BridgeProcess.start(dir, env)) {
             assertStopsNaming(bridge, "KAFKA_BATCH_SIZE=\"from-dotenv\"");
+        }
+    }
+
+    /** A SPOOL_DIR durable delivery cannot use, set up in the bridge's working folder; the setting to give. */
+    enum BadSpoolDir {
+        PARENT_MISSING {
+            @Override
+            String prepare(Path workDir) {
+                return workDir.resolve("no-such-folder/spool").toString();
+            }
+        },
+        A_REGULAR_FILE {
+            @Override
+            String prepare(Path workDir) throws IOException {
+                return Files.writeString(workDir.resolve("spool"), "not a folder").toString();
+            }
+        },
+        A_SEGMENT_OF_FORMAT_VERSION_99 {
+            @Override
+            String prepare(Path workDir) throws IOException {
+                Path spool = Files.createDirectories(workDir.resolve("spool"));
+                Files.write(spool.resolve("00000000000000000000.log"), ByteBuffer.allocate(12)
+                        .put("MTMSPOOL".getBytes(StandardCharsets.US_ASCII)).putInt(99).array());
+                return "spool";
+            }
+        };
+
+        abstract String prepare(Path workDir) throws IOException;
+    }
+
+    private static Map<String, String> durable() {
+        Map<String, String> env = valid();
+        env.put("DELIVERY", "durable");
+        return env;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(BadSpoolDir.class)
+    void should_exit_1_naming_SPOOL_DIR_when_durable_delivery_cannot_use_it(BadSpoolDir bad) throws IOException {
+        Path dir = Files.createTempDirectory("config-errors");
+        Map<String, String> env = durable();
+        env.put("SPOOL_DIR", bad.prepare(dir));
+        try (BridgeProcess bridge = BridgeProcess.start(dir, env)) {
+            assertStopsNaming(bridge, "SPOOL_DIR");
+        }
+    }
+
+    @Test
+    void should_exit_1_naming_SPOOL_DIR_when_a_running_bridge_holds_it() throws IOException {
+        Path dir = Files.createTempDirectory("config-errors");
+        // the first one keeps running: MQTT is tried again for as long as it takes
+        try (BridgeProcess holder = BridgeProcess.start(dir, durable())) {
+            await("the first bridge up, holding the spool").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200)).until(() -> {
+                        assertThat(holder.isAlive()).as("first bridge running; stderr: " + holder.stderr()).isTrue();
+                        return Files.exists(dir.resolve("spool/lock"))
+                               && Http.get(holder.healthPort(), "/healthz") != null;
+                    });
+            try (BridgeProcess second = BridgeProcess.start(dir, durable())) {
+                assertStopsNaming(second, "SPOOL_DIR");
+            }
+            assertThat(holder.isAlive()).isTrue();
+        }
+    }
+
+    @Test
+    void should_exit_1_naming_SPOOL_OVERFLOW_drop_oldest_with_durable_delivery() throws IOException {
+        Map<String, String> env = durable();
+        env.put("SPOOL_OVERFLOW", "drop-oldest");
+        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("config-errors"), env)) {
+            assertStopsNaming(bridge, "SPOOL_OVERFLOW");
         }
     }
 }

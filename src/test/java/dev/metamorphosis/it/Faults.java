@@ -7,6 +7,14 @@ final class Faults {
     private Faults() {
     }
 
+    /** The rest of a phase that ends at {@code end} (nothing when it has ended). */
+    static void lastUntil(java.time.Instant end) {
+        Duration rest = Duration.between(java.time.Instant.now(), end);
+        if (!rest.isNegative()) {
+            last(rest);
+        }
+    }
+
     static void last(Duration phase) {
         try {
             Thread.sleep(phase.toMillis());

@@ -7,28 +7,43 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 
 import static org.awaitility.Awaitility.await;
 
 /**
- * A real Mosquitto broker as a child process on a free loopback port, with its stock limits except two: no bound on
- * the messages it queues per client ({@code max_queued_messages 0}, default 1000), so a subscriber that falls behind
- * a fast publisher gets every message late instead of losing some; and 1,000 QoS 1 messages in flight per client
- * ({@code max_inflight_messages}, default 20), which Mosquitto advertises as its receive maximum, so the publisher
- * pipelines more than 20 publishes per connection. (A subscriber that gives its own receive maximum, as the bridge
- * does, gets as many in flight as it asks for either way.)
+ * A real Mosquitto broker as a child process on a free loopback port, in one of two configurations.
+ * <p>
+ * {@link #start}: stock limits except two, for tests that measure the bridge and its share of a stream rather than
+ * the broker's queue: no bound on the messages it queues per client ({@code max_queued_messages 0}, default 1000), so
+ * a subscriber that falls behind a fast publisher gets every message late instead of losing some; and 1,000 QoS 1
+ * messages in flight per client ({@code max_inflight_messages}, default 20), which Mosquitto advertises as its
+ * receive maximum, so the publisher pipelines more than 20 publishes per connection. (A subscriber that gives its own
+ * receive maximum, as the bridge does, gets as many in flight as it asks for either way.)
+ * <p>
+ * {@link #startStock}: Mosquitto as a package installs it, neither setting in its file. It queues at most 1,000 QoS 1
+ * messages for a client beyond those in flight and drops the rest without telling anyone, and lets a publisher have
+ * 20 unacknowledged. A bridge that acknowledges late (or is away longer than 1,000 messages take to arrive) loses
+ * messages at such a broker however carefully it treats what it received, so this is the broker the durable delivery
+ * tests run against: they prove that the bridge keeps up with a broker its users did not tune.
  */
 public final class Mosquitto implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final Path log;
     public final String version;
 
-    private Mosquitto(Process process, int port, String version) {
+    private Mosquitto(Process process, int port, Path log, String version) {
         this.process = process;
         this.port = port;
+        this.log = log;
         this.version = version;
     }
 
@@ -44,19 +59,49 @@ public final class Mosquitto implements AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * The mosquitto executable, for a test that cannot run without a real Mosquitto: the test is skipped when none is
+     * installed, but under {@code CI=true} (where {@code .ci/run} installs it) it fails, so a CI run cannot pass
+     * without having run it.
+     */
+    public static Path required() {
+        Optional<Path> executable = executable();
+        String missing = "mosquitto is not installed (apt-get install mosquitto); this test needs a real Mosquitto";
+        if (executable.isEmpty() && "true".equalsIgnoreCase(System.getenv("CI"))) {
+            Assertions.fail(missing + ", and CI=true: a CI run must not skip it");
+        }
+        Assumptions.assumeTrue(executable.isPresent(), missing);
+        return executable.get();
+    }
+
+    /** Starts Mosquitto with two limits lifted: unbounded queues, 1,000 in flight (see the class comment). */
     public static Mosquitto start(Path executable, Path dir) {
+        return launch(executable, dir, List.of("max_queued_messages 0", "max_inflight_messages 1000"));
+    }
+
+    /**
+     * Starts Mosquitto with its stock limits (see the class comment): at most 20 messages in flight per client and
+     * 1,000 queued per client, the rest dropped.
+     */
+    public static Mosquitto startStock(Path executable, Path dir) {
+        return launch(executable, dir, List.of());
+    }
+
+    private static Mosquitto launch(Path executable, Path dir, List<String> limits) {
         try {
             int port = Ports.free();
             Files.createDirectories(dir);
-            Path conf = Files.writeString(dir.resolve("mosquitto.conf"), String.join("\n",
+            List<String> lines = new ArrayList<>(List.of(
                     "allow_anonymous true",
                     "user root", // when started as root, stay root
-                    "listener " + port + " 127.0.0.1",
-                    "max_queued_messages 0",
-                    "max_inflight_messages 1000",
+                    "listener " + port + " 127.0.0.1"));
+            lines.addAll(limits);
+            lines.addAll(List.of(
                     "persistence false",
                     "log_type error",
-                    "log_type warning", ""));
+                    "log_type warning",
+                    "log_type notice", "")); // notice: "Outgoing messages are being dropped for client ..."
+            Path conf = Files.writeString(dir.resolve("mosquitto.conf"), String.join("\n", lines));
             Process process = new ProcessBuilder(executable.toString(), "-c", conf.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
             await("mosquitto on port " + port).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
@@ -75,7 +120,7 @@ public final class Mosquitto implements AutoCloseable {
             String version = new String(v.getInputStream().readAllBytes()).lines().findFirst().orElse("mosquitto")
                     .replace("mosquitto version", "Mosquitto").strip();
             v.waitFor(10, TimeUnit.SECONDS);
-            return new Mosquitto(process, port, version);
+            return new Mosquitto(process, port, dir.resolve("mosquitto.log"), version);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -86,6 +131,20 @@ public final class Mosquitto implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The lines of its log that say it dropped messages for a client (queue full), if any. */
+    public List<String> drops() {
+        try {
+            return Files.readAllLines(log).stream().filter(l -> l.contains("messages are being dropped")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The address for a client: {@code tcp://127.0.0.1:<port>}. */
+    public String url() {
+        return "tcp://127.0.0.1:" + port;
     }
 
     public long pid() {

@@ -1,6 +1,5 @@
 package dev.metamorphosis.it;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -11,19 +10,18 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 /**
  * Mutual TLS against a real Mosquitto, configured as a Go version user has it, with nothing but the Go version's
- * variables. Runs when {@code mosquitto} is on the PATH ({@code apt-get install mosquitto}), and is skipped otherwise.
+ * variables. Needs {@code mosquitto} ({@code apt-get install mosquitto}): skipped without it, failed without it under
+ * {@code CI=true} ({@link Mosquitto#required}).
  */
 class MosquittoTlsIT {
 
     @Test
     void should_bridge_over_mutual_tls_to_mosquitto_with_the_go_versions_variables() throws Exception {
-        assumeThat(onPath("mosquitto")).as("mosquitto is not on the PATH (apt-get install mosquitto); this test "
-                + "needs a real Mosquitto").isTrue();
+        Path executable = Mosquitto.required();
         Certs ca = SecureBrokers.certs();
         Certs.Identity server = ca.issue("mosquitto", "RSA", Certs.KeyForm.PKCS8, "127.0.0.1", "localhost");
         Certs.Identity client = ca.issue("mosquitto-client", "EC", Certs.KeyForm.TRADITIONAL);
@@ -40,7 +38,7 @@ class MosquittoTlsIT {
                 "certfile " + server.cert(),
                 "keyfile " + server.key(),
                 "require_certificate true", ""));
-        Process mosquitto = new ProcessBuilder("mosquitto", "-c", conf.toString()).redirectErrorStream(true)
+        Process mosquitto = new ProcessBuilder(executable.toString(), "-c", conf.toString()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
         try {
             await("mosquitto").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
@@ -70,14 +68,5 @@ class MosquittoTlsIT {
         } catch (IOException e) {
             return false;
         }
-    }
-
-    private static boolean onPath(String command) {
-        for (String folder : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(folder, command))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

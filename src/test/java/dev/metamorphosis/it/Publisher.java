@@ -24,15 +24,22 @@ public final class Publisher implements AutoCloseable {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final int size;
 
+    /**
+     * Connects; the window is the smaller of {@code window} and the broker's receive maximum (a stock Mosquitto grants
+     * 20), beyond which Paho refuses a publish.
+     */
     public Publisher(String url, int window) {
         try {
-            this.size = window;
-            this.window = new Semaphore(window);
             client = new MqttAsyncClient(url, "publisher-" + UUID.randomUUID(), new MemoryPersistence());
             MqttConnectionOptions options = new MqttConnectionOptions();
             options.setCleanStart(true);
             options.setReceiveMaximum(window);
-            client.connect(options).waitForCompletion(30_000);
+            IMqttToken connected = client.connect(options);
+            connected.waitForCompletion(30_000);
+            Integer brokerMaximum = connected.getResponseProperties() == null ? null
+                    : connected.getResponseProperties().getReceiveMaximum();
+            this.size = brokerMaximum == null ? window : Math.min(window, brokerMaximum);
+            this.window = new Semaphore(size);
         } catch (MqttException e) {
             throw new IllegalStateException("cannot connect publisher to " + url, e);
         }

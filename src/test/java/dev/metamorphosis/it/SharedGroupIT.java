@@ -5,21 +5,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * Two bridge processes in one MQTT_SHARED_GROUP split the stream: every message once in Kafka, each bridge a share.
  * Against a real Mosquitto, which hands a shared subscription's messages to its members in turn (the embedded HiveMQ
- * may give a steady stream to one member while its receive window has room: correct, but it shows no split). Runs
- * when {@code mosquitto} is installed ({@code apt-get install mosquitto}; {@code .ci/run} installs it), skipped
- * otherwise.
+ * may give a steady stream to one member while its receive window has room: correct, but it shows no split). Needs
+ * {@code mosquitto} ({@code apt-get install mosquitto}; {@code .ci/run} installs it): skipped without it, failed
+ * without it under {@code CI=true} ({@link Mosquitto#required}).
  */
 @Execution(ExecutionMode.CONCURRENT)
 class SharedGroupIT {
@@ -29,13 +27,11 @@ class SharedGroupIT {
     /** 400 messages a second for 5 s; order per topic is not checked: two bridges write independently. */
     @Test
     void should_write_every_message_exactly_once_and_split_the_load_between_two_bridges() throws Exception {
-        Optional<Path> executable = Mosquitto.executable();
-        assumeThat(executable).as("mosquitto is not installed (apt-get install mosquitto); this test needs a real "
-                + "Mosquitto").isPresent();
+        Path executable = Mosquitto.required();
         String name = "shared-group";
         String kafka = Brokers.kafka().bootstrap();
         Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), name);
-        try (Mosquitto mosquitto = Mosquitto.start(executable.get(), dir.resolve("mosquitto"))) {
+        try (Mosquitto mosquitto = Mosquitto.start(executable, dir.resolve("mosquitto"))) {
             Map<String, String> a = BridgeProcess.environment(mosquitto.port(), kafka, name, "at-least-once");
             a.put("MQTT_SHARED_GROUP", name);
             a.put("MQTT_CLIENT_ID", name + "-a");
@@ -49,7 +45,7 @@ class SharedGroupIT {
                 assertThat(first.stdout()).contains("Subscribed to MQTT topic filter $share/" + name + "/" + name
                         + "/#");
 
-                traffic.start("tcp://127.0.0.1:" + mosquitto.port(), PER_SECOND);
+                traffic.start(mosquitto.url(), PER_SECOND);
                 Faults.last(Duration.ofSeconds(5));
                 traffic.stop();
                 Traffic.Tally tally = traffic.awaitAll(kafka, name, Duration.ofSeconds(120));

@@ -66,6 +66,8 @@ public final class Traffic implements AutoCloseable {
         }
     }
 
+    /** Bytes of every payload. */
+    private static final int SIZE = 200;
     private final String prefix;
     private final int[] next;
     private volatile Thread pacer;
@@ -140,12 +142,46 @@ public final class Traffic implements AutoCloseable {
     }
 
     private void publishNext(int t) {
-        int seq = next[t]++;
-        byte[] payload = new byte[200];
+        byte[] payload = new byte[SIZE];
+        number(payload, next[t]++);
+        publisher.publish(topic(t), payload, 1);
+    }
+
+    /** Writes a message's content: its number on its topic and a space, then filler. */
+    private static void number(byte[] payload, int seq) {
         java.util.Arrays.fill(payload, (byte) '.');
         byte[] number = (seq + " ").getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(number, 0, payload, 0, number.length);
-        publisher.publish(topic(t), payload, 1);
+    }
+
+    /**
+     * Publishes {@code count} messages at a steady {@code perSecond} in total (0: as fast as the broker takes them)
+     * over {@code connections} connections of the raw publisher ({@link Load}: one Paho connection reaches a few
+     * thousand a second, less with a stock Mosquitto's 20 in flight), round robin over the topics, each topic on one
+     * connection, so each in order. Returns once the broker has acknowledged all of them, with the rate reached.
+     */
+    public synchronized Load.Run publish(String host, int port, int connections, int count, int perSecond) {
+        if (next.length < connections) {
+            throw new IllegalArgumentException("fewer topics than connections: the order per topic is not defined");
+        }
+        int[] first = next.clone();
+        int topics = next.length;
+        Load.Run run = new Load(host, port, connections, 65535).publish(prefix, topics, count, 1, perSecond,
+                new Load.Content() {
+                    @Override
+                    public byte[] buffer() {
+                        return new byte[SIZE];
+                    }
+
+                    @Override
+                    public void write(byte[] payload, int connection, int seq, int n) {
+                        number(payload, first[n % topics] + n / topics);
+                    }
+                });
+        for (int t = 0; t < topics; t++) {
+            next[t] += count / topics + (t < count % topics ? 1 : 0);
+        }
+        return run;
     }
 
     public synchronized long published() {
@@ -193,8 +229,10 @@ public final class Traffic implements AutoCloseable {
      */
     public Tally awaitAll(String bootstrap, List<String> kafkaTopics, Duration atMost) {
         try {
+            // counting the records is cheap; reading them all is not, at 100,000 and more
             Awaitility.await(prefix + " all delivered").atMost(atMost).pollInterval(Duration.ofSeconds(1))
-                    .until(() -> tally(read(bootstrap, kafkaTopics)).lost() == 0);
+                    .until(() -> kafkaTopics.stream().mapToLong(t -> Records.count(bootstrap, t)).sum() >= published()
+                                 && tally(read(bootstrap, kafkaTopics)).lost() == 0);
         } catch (ConditionTimeoutException e) {
             throw new AssertionError("not everything arrived: " + tally(read(bootstrap, kafkaTopics)), e);
         }

@@ -1,4 +1,4 @@
-package dev.metamorphosis.bench;
+package dev.metamorphosis.it;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,16 +11,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The benchmark's publisher: several MQTT connections, each with its own writer thread and, at QoS 1, a reader thread
- * for the PUBACKs, so publishes are pipelined up to a window per connection (never more than the broker's receive
- * maximum). Message {@code n} goes to topic {@code n % topics}; a topic belongs to one connection when there are at
- * least as many topics as connections, so the order per topic is defined.
+ * A fast MQTT publisher (the benchmark's, and the durable delivery tests' at thousands of messages a second): several
+ * MQTT connections ({@link Wire}), each with its own writer thread and, at QoS 1, a reader thread for the PUBACKs, so
+ * publishes are pipelined up to a window per connection (never more than the broker's receive maximum). Message
+ * {@code n} goes to topic {@code n % topics}; a topic belongs to one connection when there are at least as many topics
+ * as connections, so the order per topic is defined. What a payload holds is the caller's ({@link Content}).
  */
-final class Load {
+public final class Load {
 
     /** One publishing run: when it began and ended (the last PUBACK at QoS 1, the last write at QoS 0). */
-    record Run(long count, long startMillis, long endMillis) {
-        double rate() {
+    public record Run(long count, long startMillis, long endMillis) {
+        /** Messages a second, from the first publish to the end. */
+        public double rate() {
             return count * 1000.0 / Math.max(1, endMillis - startMillis);
         }
     }
@@ -30,7 +32,16 @@ final class Load {
     private final int connections;
     private final int window;
 
-    Load(String host, int port, int connections, int window) {
+    /** The payloads of a run, written into one buffer per connection just before each publish. */
+    public interface Content {
+        /** A new payload buffer for one connection. */
+        byte[] buffer();
+
+        /** Writes message {@code n} of the run, number {@code seq} of its connection, into the buffer. */
+        void write(byte[] payload, int connection, int seq, int n);
+    }
+
+    public Load(String host, int port, int connections, int window) {
         this.host = host;
         this.port = port;
         this.connections = connections;
@@ -38,12 +49,11 @@ final class Load {
     }
 
     /**
-     * Publishes {@code count} messages of {@code size} bytes to {@code prefix/t0}, or with several topics to
-     * {@code prefix/g0/t0, prefix/g1/t1, prefix/g2/t2, prefix/g0/t3 .. prefix/g<n%3>/t<topics-1>}, as fast as
-     * the window allows ({@code perSecond} 0) or at a steady total rate, and returns once the broker has
-     * acknowledged all of them.
+     * Publishes {@code count} messages to {@code prefix/t0}, or with several topics to {@code prefix/g0/t0,
+     * prefix/g1/t1, prefix/g2/t2, prefix/g0/t3 .. prefix/g<n%3>/t<topics-1>}, as fast as the window allows
+     * ({@code perSecond} 0) or at a steady total rate, and returns once the broker has acknowledged all of them.
      */
-    Run publish(String prefix, int topics, int count, int size, int qos, int perSecond) {
+    public Run publish(String prefix, int topics, int count, int qos, int perSecond, Content content) {
         byte[][] names = new byte[topics][];
         for (int t = 0; t < topics; t++) {
             // with many topics, three groups of them (a topic map can tell them apart by a level)
@@ -85,7 +95,7 @@ final class Load {
                     }));
                 }
                 threads.add(thread("bench-pub-" + c, failure, () -> {
-                    byte[] payload = Stamp.payload(size);
+                    byte[] payload = content.buffer();
                     long interval = perSecond > 0 ? TimeUnit.SECONDS.toNanos(1) * connections / perSecond : 0;
                     long due = System.nanoTime();
                     int seq = 0;
@@ -109,7 +119,7 @@ final class Load {
                                 TimeUnit.NANOSECONDS.sleep(wait);
                             }
                         }
-                        Stamp.write(payload, connection, seq++, System.currentTimeMillis());
+                        content.write(payload, connection, seq++, n);
                         id = id % 65535 + 1;
                         wire.publish(names[n % topics], qos, id, payload);
                         if (interval > 0) {

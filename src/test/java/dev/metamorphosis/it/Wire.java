@@ -1,4 +1,4 @@
-package dev.metamorphosis.bench;
+package dev.metamorphosis.it;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -10,38 +10,38 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A minimal MQTT 5 client on a plain socket, for the benchmark's publisher and plain subscriber: CONNECT, PUBLISH,
- * PUBACK, SUBSCRIBE and DISCONNECT, nothing else. It does only what it is told, so its own cost stays small and
- * known, and it pipelines as far as the broker's receive maximum allows (Paho's publisher fails against a broker that
- * advertises 65535).
+ * A minimal MQTT 5 client on a plain socket, for the publisher of {@link Load} and the benchmark's plain subscriber:
+ * CONNECT, PUBLISH, PUBACK, SUBSCRIBE and DISCONNECT, nothing else. It does only what it is told, so its own cost
+ * stays small and known, and it pipelines as far as the broker's receive maximum allows (Paho's publisher fails
+ * against a broker that advertises 65535).
  */
-final class Wire implements AutoCloseable {
+public final class Wire implements AutoCloseable {
 
-    static final int CONNACK = 2;
-    static final int PUBLISH = 3;
-    static final int PUBACK = 4;
-    static final int SUBACK = 9;
-    static final int DISCONNECT = 14;
+    public static final int CONNACK = 2;
+    public static final int PUBLISH = 3;
+    public static final int PUBACK = 4;
+    public static final int SUBACK = 9;
+    public static final int DISCONNECT = 14;
 
     private static final int RECEIVE_MAXIMUM = 0x21;
 
-    final Socket socket;
-    final DataInputStream in;
-    final OutputStream out;
+    public final Socket socket;
+    public final DataInputStream in;
+    public final OutputStream out;
     /** The broker's receive maximum from its CONNACK: how many QoS 1 publishes may wait for their PUBACK. */
-    final int brokerReceiveMaximum;
+    public final int brokerReceiveMaximum;
     /** A PUBLISH's fixed header, topic, packet id and properties, built here and written at once. */
     private final byte[] packet = new byte[1024];
 
     /** A packet read: its type (upper four bits of the first byte), flags and the bytes after the length. */
-    record Packet(int type, int flags, byte[] body) {
+    public record Packet(int type, int flags, byte[] body) {
     }
 
     /**
      * Connects with a clean start, no keep-alive (the benchmark's connections are never idle long) and the given
      * receive maximum (0: leave the property out, so the broker uses its own default).
      */
-    Wire(String host, int port, String clientId, int receiveMaximum) throws IOException {
+    public Wire(String host, int port, String clientId, int receiveMaximum) throws IOException {
         socket = new Socket();
         socket.setTcpNoDelay(true);
         socket.setReceiveBufferSize(1 << 20);
@@ -75,7 +75,7 @@ final class Wire implements AutoCloseable {
     }
 
     /** Subscribes to one filter and waits for the SUBACK. */
-    void subscribe(String filter, int qos) throws IOException {
+    public void subscribe(String filter, int qos) throws IOException {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         body.write(0);
         body.write(1); // packet id 1
@@ -95,7 +95,7 @@ final class Wire implements AutoCloseable {
     }
 
     /** Writes (into the buffer; flush to send) one PUBLISH; the packet id is used for QoS 1 only. */
-    void publish(byte[] topic, int qos, int packetId, byte[] payload) throws IOException {
+    public void publish(byte[] topic, int qos, int packetId, byte[] payload) throws IOException {
         int length = 2 + topic.length + (qos > 0 ? 2 : 0) + 1 + payload.length;
         int at = 0;
         packet[at++] = (byte) (0x30 | qos << 1);
@@ -118,14 +118,14 @@ final class Wire implements AutoCloseable {
     }
 
     /** Writes (into the buffer) the PUBACK of a QoS 1 message. */
-    void puback(int packetId) throws IOException {
+    public void puback(int packetId) throws IOException {
         out.write(0x40);
         out.write(2);
         out.write(packetId >> 8);
         out.write(packetId & 0xff);
     }
 
-    Packet read() throws IOException {
+    public Packet read() throws IOException {
         int first = in.read();
         if (first < 0) {
             throw new EOFException("MQTT connection closed by the broker");
@@ -144,7 +144,7 @@ final class Wire implements AutoCloseable {
     }
 
     /** The packet id of a PUBACK (or of any packet whose body starts with one). */
-    static int packetId(byte[] body, int at) {
+    public static int packetId(byte[] body, int at) {
         return (body[at] & 0xff) << 8 | body[at + 1] & 0xff;
     }
 
