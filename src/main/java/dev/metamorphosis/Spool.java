@@ -63,6 +63,8 @@ public final class Spool implements CamelContextAware, Processor {
     static final String END = "metamorphosis.end";
     static final String FRAME = "metamorphosis.frame";
     static final String ARRIVED = "metamorphosis.arrived";
+    /** Durable delivery: the order in which records entered the queue, so they leave the log in that order. */
+    static final String SEQ = "metamorphosis.seq";
     /** Bytes of records the durable spool holds in memory for Kafka at most (and records: two of the largest batches). */
     private static final long WINDOW_BYTES = 32L << 20;
     static final long DEFAULT_DISK_BYTES = 4L << 30;
@@ -100,6 +102,10 @@ public final class Spool implements CamelContextAware, Processor {
     private long inMemory;
     private long inMemoryBytes;
     private volatile long fedTo;
+    /** Records queued so far (thread spool-sync), and the first of them not yet acknowledged by Kafka. */
+    private long fedSeq;
+    private long ackedSeq;
+    private final java.util.TreeMap<Long, Exchange> outOfOrder = new java.util.TreeMap<>();
     private volatile long syncedTo;
     private volatile boolean stopped;
     private volatile boolean failing;
@@ -355,18 +361,30 @@ public final class Spool implements CamelContextAware, Processor {
             return;
         }
         long end = 0;
+        long count = 0;
         long size = 0;
         long envelopes = 0;
-        for (Exchange record : records) {
-            end = Math.max(end, record.getProperty(END, 0L, Long.class));
-            size += record.getProperty(FRAME, 0L, Long.class);
-            envelopes += record.getProperty(BYTES, 0L, Long.class);
+        synchronized (outOfOrder) {
+            // Kafka may acknowledge a later record before an earlier one (another partition, a retry): the log's
+            // checkpoint only moves over records that are all acknowledged, in the order they were queued
+            for (Exchange record : records) {
+                outOfOrder.put(record.getProperty(SEQ, 0L, Long.class), record);
+                envelopes += record.getProperty(BYTES, 0L, Long.class);
+            }
+            for (Exchange next = outOfOrder.remove(ackedSeq); next != null; next = outOfOrder.remove(ackedSeq)) {
+                ackedSeq++;
+                end = next.getProperty(END, 0L, Long.class);
+                size += next.getProperty(FRAME, 0L, Long.class);
+                count++;
+            }
         }
-        try {
-            log.acknowledge(end, records.size(), size);
-        } catch (IOException e) {
-            LOG.warn("Could not write the spool's checkpoint in SPOOL_DIR={}: {} (after a restart, records Kafka has "
-                     + "may be written again)", dir, e.getMessage());
+        if (count > 0) {
+            try {
+                log.acknowledge(end, count, size);
+            } catch (IOException e) {
+                LOG.warn("Could not write the spool's checkpoint in SPOOL_DIR={}: {} (after a restart, records Kafka "
+                         + "has may be written again)", dir, e.getMessage());
+            }
         }
         if (!wroteKafkaTopic) {
             wroteKafkaTopic = true;
@@ -598,6 +616,7 @@ public final class Spool implements CamelContextAware, Processor {
         exchange.setProperty(END, end);
         exchange.setProperty(FRAME, (long) size);
         exchange.setProperty(ARRIVED, entry.arrived());
+        exchange.setProperty(SEQ, fedSeq++);
         inMemory++;
         inMemoryBytes += entry.value().length;
         queued++;

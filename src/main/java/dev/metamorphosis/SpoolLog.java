@@ -656,10 +656,6 @@ final class SpoolLog implements AutoCloseable {
         return corrupt;
     }
 
-    Path dir() {
-        return dir;
-    }
-
     /** Writes and syncs what is buffered, and the checkpoint; closes the files and lets go of the folder. */
     @Override
     public void close() throws IOException {

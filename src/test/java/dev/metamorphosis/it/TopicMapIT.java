@@ -60,6 +60,8 @@ class TopicMapIT {
 
     private static final Duration START = Duration.ofSeconds(90);
     private static final Duration ARRIVAL = Duration.ofSeconds(90);
+    /** The MQTT topics of the timestamp scenario: one for each rule of its map, and one no rule matches. */
+    private static final String[] TIME_TOPICS = {"tm-time/mapped/m", "tm-time/a/x", "tm-time/q/b", "tm-time/plain"};
     private static final String TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     private static final String TRACESTATE = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
 
@@ -368,10 +370,17 @@ class TopicMapIT {
     @ResourceLock(value = Resources.GLOBAL, mode = ResourceAccessMode.READ_WRITE)
     void should_stamp_each_record_with_the_time_it_came_from_mqtt_also_when_written_after_a_kafka_outage()
             throws Exception {
+        // three rules, so this is also the Kafka outage with a map of three rules
         Path map = writeMap("time", """
                 - filter: "tm-time/mapped/+"
                   topic: "tm-time-mapped"
                   format: raw
+                - filter: "tm-time/a/#"
+                  topic: "tm-time-{1}"
+                  format: raw
+                - filter: "tm-time/+/b"
+                  topic: "tm-time-b"
+                  key: "{1}"
                 """);
         Map<Integer, Long> publishedAt = new ConcurrentHashMap<>();
         AtomicInteger next = new AtomicInteger();
@@ -383,11 +392,11 @@ class TopicMapIT {
             long down;
             long up;
             try {
-                // 5 a second, every other one to the mapped rule, the rest to KAFKA_TOPIC
+                // 5 a second, in turn to each rule and to KAFKA_TOPIC
                 pacer.scheduleAtFixedRate(() -> {
                     int n = next.getAndIncrement();
                     publishedAt.put(n, System.currentTimeMillis());
-                    publisher.publish(n % 2 == 0 ? "tm-time/mapped/m" : "tm-time/plain", utf8(Integer.toString(n)), 1);
+                    publisher.publish(TIME_TOPICS[n % TIME_TOPICS.length], utf8(Integer.toString(n)), 1);
                 }, 0, 200, TimeUnit.MILLISECONDS);
                 Faults.last(Duration.ofSeconds(5));
                 down = System.currentTimeMillis();
@@ -403,8 +412,12 @@ class TopicMapIT {
             publisher.flush();
             int published = next.get();
             List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-            records.addAll(exactly(own.bootstrap(), "tm-time-mapped", (published + 1) / 2));
-            records.addAll(exactly(own.bootstrap(), "tm-time", published / 2));
+            String[] kafkaTopics = {"tm-time-mapped", "tm-time-x", "tm-time-b", "tm-time"};
+            for (int k = 0; k < kafkaTopics.length; k++) {
+                // the messages n with n % 4 == k, of 0 .. published - 1
+                records.addAll(exactly(own.bootstrap(), kafkaTopics[k], (published - k + kafkaTopics.length - 1)
+                        / kafkaTopics.length));
+            }
 
             List<String> late = new ArrayList<>();
             int duringOutage = 0;
