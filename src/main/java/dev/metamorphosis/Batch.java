@@ -26,7 +26,10 @@ import org.apache.camel.support.DefaultExchange;
 public final class Batch implements AggregationStrategy, Predicate, CamelContextAware {
 
     static final String HELD = "metamorphosis.held";
-    /** The record's Kafka topic header, kept: camel-kafka takes the header off when it builds the record. */
+    /**
+     * The record's Kafka topic header, kept: camel-kafka takes the header off when it builds the record (and so the
+     * timestamp's, which {@link Redelivery} sets again from the arrival time).
+     */
     static final String TOPIC = "metamorphosis.topic";
 
     private CamelContext context;
@@ -70,6 +73,8 @@ public final class Batch implements AggregationStrategy, Predicate, CamelContext
         if (topic != null) {
             record.setProperty(TOPIC, topic);
         }
+        // the record's timestamp is the time its message arrived from MQTT, also for a backlog written late
+        record.getMessage().setHeader(KafkaConstants.OVERRIDE_TIMESTAMP, Spool.arrived(record));
         batch.getMessage().getBody(List.class).add(record);
         return batch;
     }

@@ -214,7 +214,7 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
     }
 
     /** Creates the topics that do not exist, with the Kafka component's connection settings. */
-    private static void createTopics(CamelContext context, Map<String, Map<String, String>> topics, int partitions,
+    static void createTopics(CamelContext context, Map<String, Map<String, String>> topics, int partitions,
                                      short replication)
             throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
         try (Admin kafka = Admin.create(adminProperties(context, PROBE_SECONDS * 1000))) {

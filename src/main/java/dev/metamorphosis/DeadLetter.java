@@ -1,11 +1,13 @@
 package dev.metamorphosis;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.kafka.KafkaConstants;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,8 +38,10 @@ public final class DeadLetter implements CamelContextAware {
         }
         Exception failed = producer().send("direct:kafka-dead-letter", e -> {
             e.getMessage().setBody(envelope);
-            e.getMessage().setHeader("metamorphosis-mqtt-topic", mqttTopic);
-            e.getMessage().setHeader("metamorphosis-error", reason);
+            // UTF-8 bytes: camel-kafka would encode a String in the JVM's default charset
+            e.getMessage().setHeader("metamorphosis-mqtt-topic", mqttTopic == null ? null
+                    : mqttTopic.getBytes(StandardCharsets.UTF_8));
+            e.getMessage().setHeader("metamorphosis-error", reason.getBytes(StandardCharsets.UTF_8));
         }).getException();
         if (failed == null) {
             LOG.warn("Kafka refuses a message for good; it went to dead-letter topic {}: MQTT topic {}, envelope of "
@@ -47,6 +51,25 @@ public final class DeadLetter implements CamelContextAware {
                       + "was dropped: MQTT topic {}, envelope of {} bytes: {}; dead-letter write: {}", topic,
                     mqttTopic, size, reason, Bridge.causeOf(failed));
         }
+    }
+
+    /**
+     * Sends a message that cannot go where it was meant to (see {@link Mapping}) on its way to
+     * {@code DEAD_LETTER_TOPIC} instead, as a record like any other: through the spool, retried while Kafka is down.
+     * Returns false when that topic is not set: the message is to be dropped (it is counted and logged here).
+     */
+    public boolean redirect(Exchange record, String reason) {
+        count.incrementAndGet();
+        String mqttTopic = record.getMessage().getHeader("CamelMqttTopic", String.class);
+        if (topic.isEmpty()) {
+            LOG.warn("A message was dropped (DEAD_LETTER_TOPIC is not set): MQTT topic {}: {}", mqttTopic, reason);
+            return false;
+        }
+        record.getMessage().setHeader(KafkaConstants.OVERRIDE_TOPIC, topic);
+        record.getMessage().setHeader("metamorphosis-mqtt-topic", mqttTopic.getBytes(StandardCharsets.UTF_8));
+        record.getMessage().setHeader("metamorphosis-error", reason.getBytes(StandardCharsets.UTF_8));
+        LOG.warn("A message goes to dead-letter topic {}: MQTT topic {}: {}", topic, mqttTopic, reason);
+        return true;
     }
 
     /** Messages set aside since start. */

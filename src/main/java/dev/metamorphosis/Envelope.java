@@ -3,11 +3,6 @@ package dev.metamorphosis;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
-import org.apache.camel.Exchange;
-import org.apache.camel.Message;
-import org.apache.camel.Processor;
-import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
-
 /**
  * The Kafka record value: {@code {"topic":"<mqtt topic>","content":"<base64 of the payload>"}}, byte for byte as the
  * Go version's {@code encoding/json} writes it.
@@ -17,16 +12,11 @@ import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
  * u00xx} (lower-case hex); a lone surrogate as {@code \}{@code ufffd}; everything else as raw UTF-8. The content is
  * standard base64 with padding and no line breaks.
  * <p>
- * As a processor (the ingest routes' first step) it replaces the message's body, the payload, by the envelope of the
- * payload and the MQTT topic in header {@code CamelMqttTopic}.
+ * {@link Mapping} makes it the value of every record but those of raw rules of {@code TOPIC_MAP}.
  */
-public final class Envelope implements Processor {
+public final class Envelope {
 
-    @Override
-    public void process(Exchange exchange) {
-        Message message = exchange.getMessage();
-        message.setBody(wrap(message.getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class),
-                message.getBody(byte[].class)));
+    private Envelope() {
     }
 
     private static final byte[] HEAD = "{\"topic\":\"".getBytes(StandardCharsets.US_ASCII);

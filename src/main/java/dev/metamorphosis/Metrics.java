@@ -2,9 +2,12 @@ package dev.metamorphosis;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -34,6 +37,8 @@ public final class Metrics implements OnCamelContextStarting, Processor {
             30, 60, 120, 300, 600);
     private static final Duration[] SYNC_BUCKETS = seconds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
             0.25, 0.5, 1);
+    /** Kafka topics that get a label of their own on the records-written counter. */
+    static final int TOPIC_LABELS = 100;
     private static final double[] BATCH_BUCKETS = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 8000, 10000};
 
     private final LongAdder batches = new LongAdder();
@@ -45,7 +50,8 @@ public final class Metrics implements OnCamelContextStarting, Processor {
     private MqttComponent mqtt;
     private DistributionSummary batchSize;
     private Timer latency;
-    private io.micrometer.core.instrument.Counter records;
+    private final Map<String, Counter> records = new ConcurrentHashMap<>();
+    private String defaultTopic;
 
     @Override
     public void onContextStarting(CamelContext context) {
@@ -53,8 +59,11 @@ public final class Metrics implements OnCamelContextStarting, Processor {
                 PrometheusMeterRegistry.class);
         health = context.getRegistry().lookupByNameAndType("health", Health.class);
         Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
-        records = io.micrometer.core.instrument.Counter.builder("metamorphosis.kafka.records.written")
-                .description("Envelopes Kafka acknowledged").register(registry);
+        defaultTopic = context.resolvePropertyPlaceholders("{{kafka.topic}}");
+        records(defaultTopic);
+        Mapping mapping = context.getRegistry().lookupByNameAndType("mapping", Mapping.class);
+        FunctionCounter.builder("metamorphosis.topic.map.unmatched", mapping, Mapping::unmatched)
+                .description("Messages no rule of TOPIC_MAP matched (written to KAFKA_TOPIC)").register(registry);
         FunctionCounter.builder("metamorphosis.kafka.batches.written", batches, LongAdder::sum)
                 .description("Batches Kafka acknowledged (the Go version's kafka_sent)").register(registry);
         batchSize = DistributionSummary.builder("metamorphosis.kafka.batch.size").baseUnit("records")
@@ -126,10 +135,31 @@ public final class Metrics implements OnCamelContextStarting, Processor {
     /** Kafka acknowledged these records of a batch that failed later on (they are not written again). */
     public void recordsWritten(List<Exchange> records) {
         long now = System.currentTimeMillis();
+        String topic = null;
+        Counter counter = null;
         for (Exchange record : records) {
             latency.record(Math.max(0, now - Spool.arrived(record)), TimeUnit.MILLISECONDS);
+            String t = record.getProperty(Batch.TOPIC, defaultTopic, String.class);
+            if (!t.equals(topic)) {
+                topic = t;
+                counter = records(t);
+            }
+            counter.increment();
         }
-        this.records.increment(records.size());
+    }
+
+    /**
+     * The counter of records written to a Kafka topic. A map with a {@code #} capture can name many topics: the first
+     * {@value #TOPIC_LABELS} get a label each, the records of any further ones count under {@code _other}.
+     */
+    private Counter records(String topic) {
+        Counter counter = records.get(topic);
+        if (counter == null) {
+            String label = records.size() < TOPIC_LABELS ? topic : "_other";
+            counter = records.computeIfAbsent(label, l -> Counter.builder("metamorphosis.kafka.records.written")
+                    .description("Records Kafka acknowledged, by Kafka topic").tag("topic", l).register(registry));
+        }
+        return counter;
     }
 
     /** A write to Kafka failed (it is retried). */

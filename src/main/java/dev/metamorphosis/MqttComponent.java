@@ -193,6 +193,9 @@ public final class MqttComponent extends PahoMqtt5Component {
             exchange.getIn().setHeader(PahoMqtt5Constants.MQTT_TOPIC, topic);
             exchange.getIn().setHeader(PahoMqtt5Constants.MQTT_QOS, message.getQos());
             exchange.getIn().setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, message.getProperties());
+            if (message.isRetained()) {
+                exchange.getIn().setHeader(Mapping.RETAINED, true);
+            }
             if (configuration().isManualAcksEnabled() && message.getQos() > 0) {
                 MqttAsyncClient c = client;
                 int id = message.getId();

@@ -18,7 +18,8 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
  * Kafka acknowledged the records before the first failed one (the producer marks each with its record metadata, in
  * order): they leave the batch, so the retry does not write them twice. If the failed record is one Kafka refuses for
  * good (too large, invalid), it is set aside (see {@link DeadLetter}) and the rest of the batch goes on. A record's
- * own Kafka topic (header {@code kafka.OVERRIDE_TOPIC}, which camel-kafka takes off) is put back for the retry.
+ * own Kafka topic and timestamp (headers {@code kafka.OVERRIDE_TOPIC}, {@code kafka.OVERRIDE_TIMESTAMP}, which
+ * camel-kafka takes off) are put back for the retry.
  */
 public final class Redelivery implements Processor, CamelContextAware {
 
@@ -43,6 +44,7 @@ public final class Redelivery implements Processor, CamelContextAware {
             if (topic != null) {
                 record.getMessage().setHeader(KafkaConstants.OVERRIDE_TOPIC, topic);
             }
+            record.getMessage().setHeader(KafkaConstants.OVERRIDE_TIMESTAMP, Spool.arrived(record));
         }
         Throwable cause = batch.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         if (!records.isEmpty() && refusedForGood(cause)) {

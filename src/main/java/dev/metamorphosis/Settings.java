@@ -116,6 +116,9 @@ public final class Settings implements CamelConfiguration {
             new Setting("KAFKA_KEY", "none", oneOf("none", "topic"),
                     "record key: none, as the Go version, or topic: the MQTT topic, so each topic keeps to one "
                     + "partition and its order"),
+            new Setting("TOPIC_MAP", "", any(),
+                    "YAML file of rules from MQTT topic filters to Kafka topics, keys, formats and headers, absolute "
+                    + "or relative to CONFIG_DIR; empty: every message to KAFKA_TOPIC"),
             new Setting("KAFKA_COMPRESSION", "none", oneOf("none", "gzip", "snappy", "lz4", "zstd"),
                     "compression of the batches Kafka gets: none, gzip, snappy, lz4 or zstd"),
             new Setting("HEALTH_PORT", "8080", port(), "HTTP port of /healthz and /metrics"),
@@ -164,6 +167,8 @@ public final class Settings implements CamelConfiguration {
         mqtt.setPassword(resolved.get("mqtt.password"));
         var kafka = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
         kafka.setSaslJaasConfig(jaasConfig(resolved));
+        // MQTT 5 user properties become record headers in order, repeated names kept; the class itself, not its name
+        kafka.getAdditionalProperties().put("interceptor.classes", List.of(UserProperties.class));
         if (Boolean.parseBoolean(resolved.get("kafka.tls"))) {
             // TLS from the PEM files of KAFKA_ROOT_CA, KAFKA_CLIENT_CERT and KAFKA_CLIENT_KEY (any key form); the
             // class itself, not its name, which Kafka's class loader cannot see under camel run
@@ -211,6 +216,14 @@ public final class Settings implements CamelConfiguration {
         if (durable) {
             spoolDir(values.get("spool.dir"));
         }
+        String topicMap = values.get("topic.map");
+        if (!topicMap.isEmpty()) {
+            Path file = configDir(values.get("config.dir")).resolve(topicMap).toAbsolutePath().normalize();
+            TopicMap.load(topicMap, file); // checked now: a bad map stops start-up, naming the rule and line
+            values.put(DERIVED + "topic-map", file.toString());
+        } else {
+            values.put(DERIVED + "topic-map", "");
+        }
         security(values);
         String host = shortHostName();
         String broker = values.get("mqtt.broker");
@@ -244,6 +257,11 @@ public final class Settings implements CamelConfiguration {
         values.put(DERIVED + "kafka.security-protocol", (mechanism.isEmpty() ? "" : "SASL_")
                 + (Boolean.parseBoolean(values.get("kafka.tls")) ? "SSL" : "PLAINTEXT"));
         return values;
+    }
+
+    /** The folder of CONFIG_DIR, the working directory when it is empty. */
+    static Path configDir(String setting) {
+        return setting == null || setting.isEmpty() ? Path.of("").toAbsolutePath() : Path.of(setting).toAbsolutePath();
     }
 
     /** Bytes a spool folder needs free at start-up. */

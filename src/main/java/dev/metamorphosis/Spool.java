@@ -294,7 +294,7 @@ public final class Spool implements CamelContextAware, Processor {
     }
 
     /** Runs the exchange's completion work now: the MQTT acknowledgement. */
-    private static void acknowledge(Exchange exchange) {
+    static void acknowledge(Exchange exchange) {
         Batch.detach(exchange).forEach(s -> s.onComplete(exchange));
     }
 

@@ -67,7 +67,7 @@ class DeployTest {
         Object kustomization = load(KUBERNETES.resolve("kustomization.yaml")).get(0);
         Map<String, Object> config = ((List<Map<String, Object>>) at(kustomization, "configMapGenerator")).stream()
                 .filter(g -> g.get("name").equals("metamorphosis-config")).findFirst().orElseThrow();
-        TreeSet<String> expected = new TreeSet<>(List.of("application.properties"));
+        TreeSet<String> expected = new TreeSet<>(List.of("application.properties", "topic-map.yaml"));
         try (Stream<Path> routes = Files.list(Path.of("routes"))) {
             routes.map(r -> r.getFileName().toString()).filter(n -> n.endsWith(".camel.yaml")).forEach(expected::add);
         }
@@ -78,7 +78,8 @@ class DeployTest {
                 .isEqualTo(expected);
         for (String file : files) {
             String name = Path.of(file).getFileName().toString();
-            Path original = name.equals("application.properties") ? Path.of(name) : Path.of("routes", name);
+            Path original = name.equals("application.properties") ? Path.of(name)
+                    : name.equals("topic-map.yaml") ? Path.of("examples", name) : Path.of("routes", name);
             assertThat(KUBERNETES.resolve(file)).as("copy of " + original + "; cp it to deploy/kubernetes/config/")
                     .hasSameTextualContentAs(original);
         }

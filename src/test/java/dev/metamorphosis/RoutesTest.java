@@ -52,6 +52,29 @@ class RoutesTest {
     }
 
     @Test
+    void should_load_every_topic_map() throws IOException {
+        // examples/*.yaml but the route files, and the map of -Dtopic.map (relative to -Dconfig.dir) when given
+        List<Path> maps = new ArrayList<>();
+        String named = System.getProperty("topic.map", "");
+        if (!named.isEmpty()) {
+            maps.add(configDir().resolve(named));
+        }
+        try (var files = Files.newDirectoryStream(configDir().resolve("examples"), "*.yaml")) {
+            files.forEach(f -> {
+                if (!f.getFileName().toString().endsWith(".camel.yaml")) {
+                    maps.add(f);
+                }
+            });
+        } catch (java.nio.file.NoSuchFileException e) {
+            // a ConfigMap's folder has no examples/
+        }
+        assertThat(maps).isNotEmpty();
+        for (Path map : maps) {
+            assertThat(TopicMap.load(map).size()).as(map.toString()).isPositive();
+        }
+    }
+
+    @Test
     void should_name_file_line_and_reason_of_an_unknown_step_or_option(@TempDir Path dir) throws IOException {
         Path file = Files.writeString(dir.resolve("typos.camel.yaml"), """
                 - route:

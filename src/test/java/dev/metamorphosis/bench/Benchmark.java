@@ -28,8 +28,9 @@ import dev.metamorphosis.it.Scrape;
  * The benchmark ({@code ./mvnw -Pbench}, see the README's Performance section): real brokers on this machine
  * (Mosquitto when it is installed, else the embedded HiveMQ; Kafka in a child JVM), the raw limits (plain MQTT
  * subscribers, a plain Kafka producer) and the built bridge as its own process, for QoS 1 and 0, payloads of 200 B and
- * 10 KiB, 1 and 100 topics, each delivery mode (durable, at-least-once, buffered); then 2 replicas in a shared group, latency at a steady 1,000 msg/s
- * and the memory of an idle bridge. Prints a table (Markdown) and writes it as CSV to {@code target/benchmark/}. Not a
+ * 10 KiB, 1 and 100 topics, each delivery mode (durable, at-least-once, buffered); then 2 replicas in a shared
+ * group, 100 topics through a topic map of three rules beside the same unmapped, latency at a steady 1,000 msg/s and
+ * the memory of an idle bridge. Prints a table (Markdown) and writes it as CSV to {@code target/benchmark/}. Not a
  * test: nothing here passes or fails on a figure.
  * <p>
  * Settings, as system properties ({@code -Dbench.count=...} on the Maven command line): {@code bench.count} messages a
@@ -124,6 +125,18 @@ public final class Benchmark {
                     bridge("replicas: " + caseName(1, 200, 100), caseName(1, 200, 100), 1, 200, 100, count,
                             delivery, 2, 0, Map.of());
                 }
+            }
+            if (selected("mapped")) {
+                // the same 100 MQTT topics unmapped and through a topic map of three rules onto three Kafka topics,
+                // raw with the MQTT metadata as headers (each rule matching a third of them), in the default mode
+                Path map = Files.writeString(out.resolve("topic-map-" + stamp + ".yaml"), String.join("\n",
+                        "- {filter: \"+/+/g0/+\", topic: \"{1}-g0\", format: raw}",
+                        "- {filter: \"+/+/g1/+\", topic: \"{1}-g1\", format: raw}",
+                        "- {filter: \"+/+/g2/+\", topic: \"{1}-g2\", format: raw}", ""));
+                String unmapped = caseName(1, 200, 100);
+                bridge("mapped: unmapped " + unmapped, unmapped, 1, 200, 100, count, DELIVERIES[0], 1, 0, Map.of());
+                bridge("mapped: 3 rules, raw, headers", unmapped, 1, 200, 100, count, DELIVERIES[0], 1, 0,
+                        Map.of("TOPIC_MAP", map.toString()));
             }
             if (selected("latency")) {
                 // batches fill by time: 1,000 msg/s never fills a batch of 10,000 within KAFKA_INTERVAL=1
@@ -233,7 +246,10 @@ public final class Benchmark {
     private void bridge(String name, String rawCase, int qos, int size, int topics, int n, String delivery,
                         int replicas, int perSecond, Map<String, String> extra) throws Exception {
         String id = "bench-" + ++runs;
-        kafkaSide.createTopic(id, 1);
+        // a topic map (bench.mapped) sends the three groups of MQTT topics to three Kafka topics
+        List<String> kafkaTopics = extra.containsKey("TOPIC_MAP") ? List.of(id + "-g0", id + "-g1", id + "-g2")
+                : List.of(id);
+        kafkaTopics.forEach(t -> kafkaSide.createTopic(t, 1));
         List<BridgeProcess> bridges = new ArrayList<>();
         try {
             for (int r = 0; r < replicas; r++) {
@@ -263,22 +279,22 @@ public final class Benchmark {
             do {
                 Usage before = Usage.now(pids, brokerPid);
                 load.publish(id + "/warmup", topics, n, qos, 0, Stamp.content(size));
-                kafkaSide.await(id, (long) n * ++rounds, Duration.ofSeconds(30));
+                kafkaSide.await(kafkaTopics, (long) n * ++rounds, Duration.ofSeconds(30));
                 Usage after = Usage.now(pids, brokerPid);
                 compiling = after.compilerCpu(before) / after.seconds(before);
             } while (compiling > JIT_QUIET && rounds < 5);
-            long before = kafkaSide.count(id);
+            long before = kafkaSide.count(kafkaTopics);
             double[] batches = batches(bridges);
             Usage start = Usage.now(pids, brokerPid);
             long written = pids.stream().mapToLong(Proc::writeBytes).sum();
             profile(bridges, "start", id);
             Load.Run run = load.publish(id + "/m", topics, n, qos, perSecond, Stamp.content(size));
-            kafkaSide.await(id, before + n, Duration.ofSeconds(20));
+            kafkaSide.await(kafkaTopics, before + n, Duration.ofSeconds(20));
             Usage end = Usage.now(pids, brokerPid);
             written = pids.stream().mapToLong(Proc::writeBytes).sum() - written;
             profile(bridges, "stop", id);
             double[] batchesAfter = batches(bridges);
-            Tally t = kafkaSide.tally(id, "/m/");
+            Tally t = kafkaSide.tally(kafkaTopics, "/m/");
             double rate = t.distinct() * 1000.0 / Math.max(1, t.lastArrival - run.startMillis());
             double cpu = end.bridgeCpu(start);
             Map<String, String> r = row(name, "bridge", delivery, replicas, n, t, rate,

@@ -48,6 +48,11 @@ final class KafkaSide implements AutoCloseable {
         }
     }
 
+    /** Records in the topics now. */
+    long count(List<String> topics) {
+        return topics.stream().mapToLong(this::count).sum();
+    }
+
     /** Records in the topic now (sum of its end offsets). */
     long count(String topic) {
         try {
@@ -61,15 +66,15 @@ final class KafkaSide implements AutoCloseable {
     }
 
     /**
-     * Waits until the topic holds {@code expected} records, or until no record has been added for {@code stall};
+     * Waits until the topics hold {@code expected} records, or until no record has been added for {@code stall};
      * returns the count then.
      */
-    long await(String topic, long expected, Duration stall) throws InterruptedException {
-        long count = count(topic);
+    long await(List<String> topics, long expected, Duration stall) throws InterruptedException {
+        long count = count(topics);
         long lastChange = System.nanoTime();
         while (count < expected && System.nanoTime() - lastChange < stall.toNanos()) {
             Thread.sleep(100);
-            long now = count(topic);
+            long now = count(topics);
             if (now != count) {
                 count = now;
                 lastChange = System.nanoTime();
@@ -79,22 +84,33 @@ final class KafkaSide implements AutoCloseable {
     }
 
     /**
-     * Reads every record of the topic and tallies those whose MQTT topic contains {@code marker} by the stamp in
-     * their envelope, with their append time.
+     * Reads every record of the topics and tallies those whose MQTT topic contains {@code marker} by the stamp in
+     * their envelope (or, for a raw record, in its value, with the MQTT topic in header {@code mqtt.topic}), with
+     * their append time.
      */
-    Tally tally(String topic, String marker) {
+    Tally tally(List<String> topics, String marker) {
         Tally tally = new Tally();
-        Records.each(bootstrap, topic, r -> {
-            if (r.timestampType() != TimestampType.LOG_APPEND_TIME) {
-                throw new IllegalStateException(topic + " does not stamp records with their append time");
-            }
-            byte[] v = r.value();
-            int quote = indexOf(v, CONTENT, 10);
-            String mqttTopic = new String(v, 10, quote - 10, StandardCharsets.UTF_8);
-            if (mqttTopic.contains(marker)) {
-                tally.add(mqttTopic, Stamp.ofEnvelope(v, quote + CONTENT.length), r.timestamp());
-            }
-        });
+        for (String topic : topics) {
+            Records.each(bootstrap, topic, r -> {
+                if (r.timestampType() != TimestampType.LOG_APPEND_TIME) {
+                    throw new IllegalStateException(topic + " does not stamp records with their append time");
+                }
+                byte[] v = r.value();
+                var header = r.headers().lastHeader("mqtt.topic");
+                if (header != null) {
+                    String mqttTopic = new String(header.value(), StandardCharsets.UTF_8);
+                    if (mqttTopic.contains(marker)) {
+                        tally.add(mqttTopic, Stamp.read(v, 0), r.timestamp());
+                    }
+                    return;
+                }
+                int quote = indexOf(v, CONTENT, 10);
+                String mqttTopic = new String(v, 10, quote - 10, StandardCharsets.UTF_8);
+                if (mqttTopic.contains(marker)) {
+                    tally.add(mqttTopic, Stamp.ofEnvelope(v, quote + CONTENT.length), r.timestamp());
+                }
+            });
+        }
         return tally;
     }
 

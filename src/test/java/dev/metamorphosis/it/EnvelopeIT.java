@@ -35,7 +35,8 @@ class EnvelopeIT {
     record Case(String topic, byte[] payload, String expected) {
     }
 
-    private static String envelope(String escapedTopic, byte[] payload) {
+    /** The Go envelope of a payload, the topic given as the Go version escapes it in JSON. */
+    static String envelope(String escapedTopic, byte[] payload) {
         return "{\"topic\":\"" + escapedTopic + "\",\"content\":\"" + Base64.getEncoder().encodeToString(payload)
                 + "\"}";
     }

@@ -30,6 +30,7 @@ import static org.assertj.core.api.Assertions.tuple;
 class ExamplesIT {
 
     private static final String TOPIC = "examples-it";
+    /** The Kafka topic of examples/topic-map.yaml's first rule. */
     private static final String SECOND_TOPIC = "mqtt-alarms";
 
     private BridgeProcess bridge;
@@ -51,7 +52,8 @@ class ExamplesIT {
                 "MQTT_CLIENT_ID", "examples-it",
                 "KAFKA_BROKER", Brokers.kafka().bootstrap(),
                 "KAFKA_TOPIC", TOPIC,
-                "KAFKA_INTERVAL", "1"));
+                "KAFKA_INTERVAL", "1",
+                "TOPIC_MAP", "topic-map.yaml"));
         bridge.awaitSubscribed("alarms/#", Duration.ofSeconds(120));
     }
 
@@ -86,6 +88,21 @@ class ExamplesIT {
         assertThat(awaitEnvelopes("examples/second/", "examples/second/door"))
                 .containsExactly("{\"topic\":\"examples/second/door\",\"content\":\"Bg==\"}");
         assertThat(envelopes(TOPIC, "alarms/")).isEmpty();
+    }
+
+    @Test
+    void should_write_raw_readings_to_a_kafka_topic_per_factory_keyed_by_line_with_their_mqtt_metadata() {
+        try (Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            publisher.publish("examples/factory/f9/line/4/temperature", new byte[] {0, (byte) 0xff}, 1,
+                    List.of(new UserProperty("unit", "C")));
+        }
+        ConsumerRecord<byte[], byte[]> record = Records.await(Brokers.kafka().bootstrap(), "temperature-f9", 1,
+                Duration.ofSeconds(60)).get(0);
+        assertThat(record.value()).containsExactly(0, 0xff);
+        assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo("f9/4");
+        assertThat(record.headers().toArray()).extracting(Header::key, h -> new String(h.value(),
+                StandardCharsets.UTF_8)).containsExactly(tuple("mqtt.qos", "1"), tuple("mqtt.retain", "false"),
+                tuple("mqtt.topic", "examples/factory/f9/line/4/temperature"), tuple("unit", "C"));
     }
 
     @Test
@@ -130,7 +147,8 @@ class ExamplesIT {
     }
 
     private static void copy(Path folder, Path to) throws IOException {
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*.camel.yaml")) {
+        // the route files, and the topic map beside them
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*.yaml")) {
             for (Path file : files) {
                 Files.copy(file, to.resolve(file.getFileName()));
             }

@@ -49,13 +49,15 @@ public final class Load {
     }
 
     /**
-     * Publishes {@code count} messages to {@code prefix/t0 .. prefix/t<topics-1>}, as fast as the window allows
+     * Publishes {@code count} messages to {@code prefix/t0}, or with several topics to {@code prefix/g0/t0,
+     * prefix/g1/t1, prefix/g2/t2, prefix/g0/t3 .. prefix/g<n%3>/t<topics-1>}, as fast as the window allows
      * ({@code perSecond} 0) or at a steady total rate, and returns once the broker has acknowledged all of them.
      */
     public Run publish(String prefix, int topics, int count, int qos, int perSecond, Content content) {
         byte[][] names = new byte[topics][];
         for (int t = 0; t < topics; t++) {
-            names[t] = (prefix + "/t" + t).getBytes(StandardCharsets.UTF_8);
+            // with many topics, three groups of them (a topic map can tell them apart by a level)
+            names[t] = (prefix + (topics > 1 ? "/g" + t % 3 : "") + "/t" + t).getBytes(StandardCharsets.UTF_8);
         }
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong end = new AtomicLong();

@@ -62,10 +62,19 @@ public final class Publisher implements AutoCloseable {
 
     /** Publishes with MQTT 5 user properties. */
     public void publish(String topic, byte[] payload, int qos, List<UserProperty> userProperties) {
-        MqttMessage message = new MqttMessage(payload);
-        message.setQos(qos);
         MqttProperties properties = new MqttProperties();
         properties.setUserProperties(userProperties);
+        publish(topic, payload, qos, false, properties);
+    }
+
+    /**
+     * Publishes with any MQTT 5 properties: content type, correlation data, response topic, payload format
+     * indicator, message expiry interval, user properties (in their order, a name may repeat).
+     */
+    public void publish(String topic, byte[] payload, int qos, boolean retained, MqttProperties properties) {
+        MqttMessage message = new MqttMessage(payload);
+        message.setQos(qos);
+        message.setRetained(retained);
         message.setProperties(properties);
         publish(topic, message);
     }

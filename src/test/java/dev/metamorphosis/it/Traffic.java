@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
@@ -29,13 +30,26 @@ public final class Traffic implements AutoCloseable {
         }
     }
 
-    /** A record of this traffic: its MQTT topic and number. */
+    /**
+     * A record of this traffic: its MQTT topic and number. The record is the Go envelope, or (a raw rule of
+     * TOPIC_MAP with headers) the payload as published, its MQTT topic in header {@code mqtt.topic}.
+     */
     public record Numbered(String topic, int seq) {
         static Numbered of(ConsumerRecord<byte[], byte[]> r) {
-            String json = new String(r.value(), StandardCharsets.UTF_8);
-            String topic = json.substring(10, json.indexOf("\",\"content\":\""));
-            String payload = new String(Base64.getDecoder().decode(
-                    json.substring(json.indexOf("\"content\":\"") + 11, json.length() - 2)), StandardCharsets.US_ASCII);
+            String topic;
+            String payload;
+            Header mqttTopic = r.headers().lastHeader("mqtt.topic");
+            if (r.value().length > 0 && r.value()[0] == '{') {
+                String json = new String(r.value(), StandardCharsets.UTF_8);
+                topic = json.substring(10, json.indexOf("\",\"content\":\""));
+                payload = new String(Base64.getDecoder().decode(json.substring(json.indexOf("\"content\":\"") + 11,
+                        json.length() - 2)), StandardCharsets.US_ASCII);
+            } else if (mqttTopic != null) {
+                topic = new String(mqttTopic.value(), StandardCharsets.UTF_8);
+                payload = new String(r.value(), StandardCharsets.US_ASCII);
+            } else {
+                return new Numbered("", -1);
+            }
             int space = payload.indexOf(' ');
             return new Numbered(topic, space > 0 ? Integer.parseInt(payload.substring(0, space)) : -1);
         }
@@ -144,7 +158,8 @@ public final class Traffic implements AutoCloseable {
      * Publishes {@code count} messages at a steady {@code perSecond} in total (0: as fast as the broker takes them)
      * over {@code connections} connections of the raw publisher ({@link Load}: one Paho connection reaches a few
      * thousand a second, less with a stock Mosquitto's 20 in flight), round robin over the topics, each topic on one
-     * connection, so each in order. Returns once the broker has acknowledged all of them, with the rate reached.
+     * connection, so each in order (on Load's topic names, {@code prefix/g<t%3>/t<t>}, not those of {@link #start}
+     * and {@link #burst}). Returns once the broker has acknowledged all of them, with the rate reached.
      */
     public synchronized Load.Run publish(String host, int port, int connections, int count, int perSecond) {
         if (next.length < connections) {
@@ -206,15 +221,35 @@ public final class Traffic implements AutoCloseable {
 
     /** Waits until Kafka holds every message published, and returns the tally; fails with the tally if not. */
     public Tally awaitAll(String bootstrap, String kafkaTopic, Duration atMost) {
+        return awaitAll(bootstrap, List.of(kafkaTopic), atMost);
+    }
+
+    /**
+     * Waits until the Kafka topics together hold every message published (a TOPIC_MAP spreads the MQTT topics over
+     * several), and returns the tally; fails with the tally if not.
+     */
+    public Tally awaitAll(String bootstrap, List<String> kafkaTopics, Duration atMost) {
         try {
             // counting the records is cheap; reading them all is not, at 100,000 and more
             Awaitility.await(prefix + " all delivered").atMost(atMost).pollInterval(Duration.ofSeconds(1))
-                    .until(() -> Records.count(bootstrap, kafkaTopic) >= published()
-                                 && tally(Records.read(bootstrap, kafkaTopic)).lost() == 0);
+                    .until(() -> kafkaTopics.stream().mapToLong(t -> Records.count(bootstrap, t)).sum() >= published()
+                                 && tally(read(bootstrap, kafkaTopics)).lost() == 0);
         } catch (ConditionTimeoutException e) {
-            throw new AssertionError("not everything arrived: " + tally(Records.read(bootstrap, kafkaTopic)), e);
+            throw new AssertionError("not everything arrived: " + tally(read(bootstrap, kafkaTopics)), e);
         }
-        return tally(Records.read(bootstrap, kafkaTopic));
+        return tally(read(bootstrap, kafkaTopics));
+    }
+
+    /**
+     * The records of several Kafka topics, one topic after the other, each in offset order: the order of an MQTT
+     * topic, which goes to one Kafka topic, is kept.
+     */
+    static List<ConsumerRecord<byte[], byte[]>> read(String bootstrap, List<String> kafkaTopics) {
+        List<ConsumerRecord<byte[], byte[]>> records = new java.util.ArrayList<>();
+        for (String topic : kafkaTopics) {
+            records.addAll(Records.read(bootstrap, topic));
+        }
+        return records;
     }
 
     /**
