@@ -54,9 +54,10 @@ class DurableSpoolIT {
      * As the outage of {@link DurableSpoolOutageIT}, and the bridge killed (SIGKILL) 45 s into it, its spool holding
      * some 13,000 messages; a new bridge on the same spool 5 s later, Kafka still down: its probe fails, and because
      * this spool wrote to KAFKA_TOPIC before it goes on (WARN, subscribed, 503 on /readyz); once Kafka is back it
-     * writes the old bridge's spool, then its own. While no bridge runs the stream pauses but for 600 messages published into the gap: a
-     * stock Mosquitto keeps only 1,000 for an absent client, and 300 a second through the 5 s and the new bridge's
-     * start would be more, lost at the broker whatever the bridge does (README: the broker's own limits).
+     * writes the old bridge's spool, then its own. While no bridge runs the stream pauses but for 600 messages
+     * published into the gap: a stock Mosquitto keeps only 1,000 for an absent client, and 300 a second through the
+     * 5 s and the new bridge's start would be more, lost at the broker whatever the bridge does (README: the broker's
+     * own limits).
      */
     @Test
     @Order(2) // forked last: the worker that runs this class runs it at once
