@@ -183,8 +183,9 @@ final class SpoolLog implements AutoCloseable {
         } else {
             active = segments.lastEntry().getValue();
         }
-        if (acked > end() || acked < segments.firstKey()) {
-            acked = segments.firstKey(); // a checkpoint from another folder's life: read everything there is
+        long first = segments.firstKey() + HEADER; // where the first record there is begins
+        if (acked > end() || acked < first) {
+            acked = first; // a new spool, or a checkpoint from another folder's life: read everything there is
         }
         records = recoveredRecords;
         bytes = recoveredBytes;
