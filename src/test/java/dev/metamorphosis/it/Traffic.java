@@ -158,7 +158,8 @@ public final class Traffic implements AutoCloseable {
      * Publishes {@code count} messages at a steady {@code perSecond} in total (0: as fast as the broker takes them)
      * over {@code connections} connections of the raw publisher ({@link Load}: one Paho connection reaches a few
      * thousand a second, less with a stock Mosquitto's 20 in flight), round robin over the topics, each topic on one
-     * connection, so each in order. Returns once the broker has acknowledged all of them, with the rate reached.
+     * connection, so each in order (on Load's topic names, {@code prefix/g<t%3>/t<t>}, not those of {@link #start}
+     * and {@link #burst}). Returns once the broker has acknowledged all of them, with the rate reached.
      */
     public synchronized Load.Run publish(String host, int port, int connections, int count, int perSecond) {
         if (next.length < connections) {
