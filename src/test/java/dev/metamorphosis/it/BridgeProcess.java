@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * The built bridge ({@code target/metamorphosis.jar}) as a child process, as a user runs it: its own working
  * directory, only the environment given, stdout and stderr captured apart.
@@ -22,12 +24,6 @@ public final class BridgeProcess implements AutoCloseable {
     /** The delivery modes, the default first: the fault scenarios run a bridge in each. */
     public static final List<String> DELIVERIES = List.of("durable", "at-least-once", "buffered");
 
-    /**
-     * The most records durable delivery may write to Kafka twice in one fault, at the default KAFKA_BATCH_SIZE of
-     * 1,000 (which {@link #environment} leaves): two batches, the one Kafka took while its acknowledgement was lost
-     * and the one written with it.
-     */
-    public static final int DURABLE_DUPLICATES_AT_MOST = 2 * 1000;
     private static final AtomicInteger RUNS = new AtomicInteger();
     private static final String SUBSCRIBED = "Subscribed to MQTT topic filter";
     private final Process process;
@@ -198,14 +194,16 @@ public final class BridgeProcess implements AutoCloseable {
         }
     }
 
-    /** SIGTERM, as Kubernetes stops a pod. */
+    /** SIGTERM, as Kubernetes stops a pod; fails unless kill exits 0. */
     public void terminate() {
-        process.destroy();
+        Signs.signal("TERM", process.pid());
     }
 
-    /** SIGKILL: no shutdown at all. */
+    /** SIGKILL: no shutdown at all. Fails unless kill exits 0 and the bridge ends by the signal. */
     public void kill() {
-        process.destroyForcibly();
+        Signs.signal("KILL", process.pid());
+        assertThat(exitCode(Duration.ofSeconds(30))).as("the bridge's exit status after SIGKILL")
+                .isEqualTo(Signs.KILLED);
     }
 
     @Override

@@ -77,9 +77,11 @@ class DurableSpoolIT {
                 assertThat(first.stdout()).contains("Probe record written to Kafka topic " + name + "-test");
                 traffic.start(mosquitto.url(), OUTAGE_RATE);
                 Faults.last(Duration.ofSeconds(10));
+                double errors = first.metric("kafka_errors");
                 kafka.kill();
                 Instant back = Instant.now().plus(OUTAGE);
-                Faults.last(OUTAGE.dividedBy(2));
+                Signs.awaitKafkaDown("durable", first, errors, Duration.ofSeconds(45));
+                Faults.lastUntil(back.minus(OUTAGE.dividedBy(2)));
                 traffic.stop();
                 spooled = first.metric(SPOOL_MESSAGES);
                 assertThat(spooled).as("messages in the spool when the bridge is killed").isGreaterThan(0);
@@ -111,7 +113,7 @@ class DurableSpoolIT {
                     assertThat(tally.lost()).as("lost").isZero();
                     assertThat(tally.reordered()).as("out of order").isZero();
                     assertThat(tally.duplicated()).as("duplicated").isLessThanOrEqualTo(
-                            BridgeProcess.DURABLE_DUPLICATES_AT_MOST);
+                            Signs.duplicatesAtMost(env));
                     assertThat(second.isAlive()).isTrue();
                 }
             }
@@ -157,6 +159,7 @@ class DurableSpoolIT {
             try (BridgeProcess second = BridgeProcess.start(dir, env)) {
                 second.awaitSubscribed(Duration.ofSeconds(90));
                 await("the spool written to Kafka").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                        .ignoreExceptionsInstanceOf(IllegalStateException.class)
                         .until(() -> Records.count(kafka.bootstrap(), name) >= count - 1
                                      && second.metric(SPOOL_MESSAGES) == 0);
                 Traffic.Tally tally = traffic.tally(Records.read(kafka.bootstrap(), name));

@@ -32,35 +32,36 @@ class DurableSpoolOutageIT {
         String name = "durable-outage";
         Path dir = DurableSpoolIT.workDir(name);
         try (KafkaBroker kafka = KafkaBroker.start(name, Map.of());
-             Mosquitto mosquitto = Mosquitto.startStock(executable, dir.resolve("mosquitto"));
-             BridgeProcess bridge = BridgeProcess.start(dir, DurableSpoolIT.durable(mosquitto, kafka, name));
-             Traffic traffic = new Traffic(name, 3)) {
-            bridge.awaitSubscribed(Duration.ofSeconds(90));
-            traffic.start(mosquitto.url(), DurableSpoolIT.OUTAGE_RATE);
-            Faults.last(Duration.ofSeconds(10));
-            double errors = bridge.metric("kafka_errors");
-            kafka.kill();
-            Instant back = Instant.now().plus(DurableSpoolIT.OUTAGE);
-            await("kafka_errors counting failed writes").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofSeconds(1)).until(() -> bridge.metric("kafka_errors") > errors);
-            await("more than 10,000 messages in the spool").atMost(Duration.ofSeconds(80))
-                    .pollInterval(Duration.ofSeconds(1))
-                    .until(() -> bridge.metric(DurableSpoolIT.SPOOL_MESSAGES) > 10_000);
-            Faults.lastUntil(back);
-            double spooled = bridge.metric(DurableSpoolIT.SPOOL_MESSAGES);
-            kafka.restart();
-            Faults.last(Duration.ofSeconds(10));
-            traffic.stop();
-            Traffic.Tally tally = traffic.awaitAll(kafka.bootstrap(), name, Duration.ofSeconds(180));
-            System.out.printf("RESULT | %s | durable | %,.0f messages in the spool at the end of the outage%n", name,
-                    spooled);
-            Traffic.report(tally.line("Kafka killed (SIGKILL) for 90 s at 300 msg/s, stock Mosquitto", "durable"));
-            assertThat(tally.lost()).as("lost").isZero();
-            assertThat(tally.reordered()).as("out of order").isZero();
-            assertThat(tally.duplicated()).as("duplicated").isLessThanOrEqualTo(
-                    BridgeProcess.DURABLE_DUPLICATES_AT_MOST);
-            assertThat(tally.published()).isGreaterThan(DurableSpoolIT.OUTAGE_RATE * 100L * 9 / 10);
-            assertThat(bridge.isAlive()).isTrue();
+             Mosquitto mosquitto = Mosquitto.startStock(executable, dir.resolve("mosquitto"))) {
+            Map<String, String> env = DurableSpoolIT.durable(mosquitto, kafka, name);
+            try (BridgeProcess bridge = BridgeProcess.start(dir, env);
+                 Traffic traffic = new Traffic(name, 3)) {
+                bridge.awaitSubscribed(Duration.ofSeconds(90));
+                traffic.start(mosquitto.url(), DurableSpoolIT.OUTAGE_RATE);
+                Faults.last(Duration.ofSeconds(10));
+                double errors = bridge.metric("kafka_errors");
+                kafka.kill();
+                Instant back = Instant.now().plus(DurableSpoolIT.OUTAGE);
+                Signs.awaitKafkaDown("durable", bridge, errors, Duration.ofSeconds(60));
+                await("more than 10,000 messages in the spool").atMost(Duration.ofSeconds(80))
+                        .pollInterval(Duration.ofSeconds(1))
+                        .until(() -> bridge.metric(DurableSpoolIT.SPOOL_MESSAGES) > 10_000);
+                Faults.lastUntil(back);
+                double spooled = bridge.metric(DurableSpoolIT.SPOOL_MESSAGES);
+                kafka.restart();
+                Faults.last(Duration.ofSeconds(10));
+                traffic.stop();
+                Traffic.Tally tally = traffic.awaitAll(kafka.bootstrap(), name, Duration.ofSeconds(180));
+                System.out.printf("RESULT | %s | durable | %,.0f messages in the spool at the end of the outage%n",
+                        name, spooled);
+                Traffic.report(tally.line("Kafka killed (SIGKILL) for 90 s at 300 msg/s, stock Mosquitto",
+                        "durable"));
+                assertThat(tally.lost()).as("lost").isZero();
+                assertThat(tally.reordered()).as("out of order").isZero();
+                assertThat(tally.duplicated()).as("duplicated").isLessThanOrEqualTo(Signs.duplicatesAtMost(env));
+                assertThat(tally.published()).isGreaterThan(DurableSpoolIT.OUTAGE_RATE * 100L * 9 / 10);
+                assertThat(bridge.isAlive()).isTrue();
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -196,14 +197,16 @@ public final class KafkaBroker implements AutoCloseable {
         return new ProcessBuilder(command);
     }
 
-    /** Kill -9: a crash, the log directory stays. */
+    /** Kill -9: a crash, the log directory stays. Fails unless kill exits 0 and the broker ends by the signal. */
     public void kill() {
-        process.destroyForcibly();
+        Signs.signal("KILL", process.pid());
         try {
-            process.waitFor(30, TimeUnit.SECONDS);
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("Kafka ended after SIGKILL").isTrue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
+        assertThat(process.exitValue()).as("Kafka's exit status after SIGKILL").isEqualTo(Signs.KILLED);
     }
 
     /** Starts the broker again on the same port and log directory. */
@@ -215,20 +218,19 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
+    /** SIGSTOP: the broker keeps its connections and answers nothing. Fails unless kill exits 0. */
     public void freeze() {
-        signal("STOP");
+        Signs.signal("STOP", process.pid());
     }
 
+    /** SIGCONT: the frozen broker goes on. Fails unless kill exits 0. */
     public void thaw() {
-        signal("CONT");
+        Signs.signal("CONT", process.pid());
     }
 
-    private void signal(String name) {
-        try {
-            new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+    /** The broker process's state ({@link Signs#state}: T while frozen), or X once it has ended. */
+    public char state() {
+        return process.isAlive() ? Signs.state(process.pid()) : 'X';
     }
 
     @Override

@@ -12,6 +12,6 @@ class KafkaFrozenIT {
 
     @Test
     void should_lose_nothing_and_keep_order_when_kafka_hangs_for_30_s() {
-        KafkaOutage.run("kafka-frozen", Duration.ofSeconds(30), KafkaBroker::freeze, KafkaBroker::thaw);
+        KafkaOutage.run("kafka-frozen", Duration.ofSeconds(30), KafkaBroker::freeze, 'T', KafkaBroker::thaw);
     }
 }

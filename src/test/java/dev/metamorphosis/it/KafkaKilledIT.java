@@ -12,6 +12,6 @@ class KafkaKilledIT {
 
     @Test
     void should_lose_nothing_and_keep_order_when_kafka_is_killed_for_30_s() {
-        KafkaOutage.run("kafka-killed", Duration.ofSeconds(30), KafkaBroker::kill, KafkaBroker::restart);
+        KafkaOutage.run("kafka-killed", Duration.ofSeconds(30), KafkaBroker::kill, 'X', KafkaBroker::restart);
     }
 }

@@ -3,6 +3,7 @@ package dev.metamorphosis.it;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -14,21 +15,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The MQTT broker stopped and started again: each bridge (one per delivery mode) reconnects by itself, never exits,
- * and with its persistent session gets what was published while it was away.
+ * and with its persistent session gets what was published while it was away. While the broker is down each bridge
+ * shows it (/readyz 503 naming MQTT, metamorphosis_mqtt_connected 0), and counts the reconnection after.
  */
 @Execution(ExecutionMode.CONCURRENT)
 class MqttRestartIT {
+
+    private static final String RECONNECTS = "metamorphosis_mqtt_reconnects_total";
 
     @Test
     void should_reconnect_and_receive_what_was_published_while_it_was_away() throws IOException {
         String kafka = Brokers.kafka().bootstrap();
         Map<String, Traffic> traffic = new LinkedHashMap<>();
         Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
+        Map<String, Map<String, String>> env = new LinkedHashMap<>();
         try (MqttBroker mqtt = MqttBroker.start("restart", true)) {
             for (String delivery : BridgeProcess.DELIVERIES) {
                 String prefix = "mqtt-restart-" + delivery;
-                bridges.put(delivery, BridgeProcess.start(Files.createTempDirectory("mqtt-restart"),
-                        BridgeProcess.environment(mqtt.port(), kafka, prefix, delivery)));
+                env.put(delivery, BridgeProcess.environment(mqtt.port(), kafka, prefix, delivery));
+                bridges.put(delivery, BridgeProcess.start(Files.createTempDirectory("mqtt-restart"), env.get(delivery)));
                 traffic.put(delivery, new Traffic(prefix, 3));
             }
             for (String delivery : BridgeProcess.DELIVERIES) {
@@ -37,8 +42,15 @@ class MqttRestartIT {
             }
             Faults.last(Duration.ofSeconds(10));
             traffic.values().forEach(Traffic::stop);
+            Map<String, Double> reconnects = new LinkedHashMap<>();
+            bridges.forEach((delivery, b) -> reconnects.put(delivery, b.metric(RECONNECTS)));
             mqtt.stop();
-            Faults.last(Duration.ofSeconds(5));
+            Instant over = Instant.now().plus(Duration.ofSeconds(5));
+            bridges.forEach((delivery, b) -> {
+                Signs.awaitReadyz503(delivery, b, "mqtt", Duration.ofSeconds(30));
+                assertThat(b.metric("metamorphosis_mqtt_connected")).as(delivery + " connected to MQTT").isZero();
+            });
+            Faults.lastUntil(over);
             mqtt.startAgain();
             // at once, before the bridges are back: these wait in their sessions
             traffic.values().forEach(t -> t.burst(mqtt.url(), 300));
@@ -54,6 +66,10 @@ class MqttRestartIT {
                 BridgeProcess b = bridges.get(delivery);
                 assertThat(b.isAlive()).as(delivery + " alive").isTrue();
                 assertThat(b.stderr() + b.stdout()).as(delivery).doesNotContain("FATAL");
+                assertThat(b.metric(RECONNECTS)).as(delivery + " MQTT reconnections").isGreaterThan(
+                        reconnects.get(delivery));
+                assertThat(t.duplicated()).as(delivery + " duplicated").isLessThanOrEqualTo(
+                        Signs.duplicatesAtMost(env.get(delivery)));
             }
         } finally {
             traffic.values().forEach(Traffic::close);

@@ -5,6 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -15,33 +18,52 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import org.awaitility.Awaitility;
 
 /** Reads what the bridge wrote, straight from the Kafka broker. */
 public final class Records {
+    /** Seconds an answer from the broker may take. */
+    private static final long ASK = 30;
+
     private Records() {
     }
 
     /** Waits until the topic holds at least {@code count} records, then returns all of them, in order. */
     public static List<ConsumerRecord<byte[], byte[]>> await(String bootstrap, String topic, int count, Duration atMost) {
+        // a broker that cannot answer yet (just restarted) is asked again; one that never does fails the wait
         Awaitility.await(count + " records on " + topic).atMost(atMost).pollInterval(Duration.ofMillis(250))
-                .until(() -> count(bootstrap, topic) >= count);
+                .ignoreExceptionsInstanceOf(IllegalStateException.class).until(() -> count(bootstrap, topic) >= count);
         return read(bootstrap, topic);
     }
 
-    /** The number of records in the topic (end offsets), 0 if it does not exist. */
+    /**
+     * The number of records in the topic (end offsets), 0 if it does not exist. Any other failure to ask (the broker
+     * down or erroring) throws: a count of 0 is an answer from the broker, never a failure to get one.
+     */
     public static long count(String bootstrap, String topic) {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (Admin admin = Admin.create(p)) {
-            var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+            var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(ASK, TimeUnit.SECONDS)
+                    .get(topic).partitions();
             Map<TopicPartition, OffsetSpec> latest = partitions.stream().collect(Collectors.toMap(
                     info -> new TopicPartition(topic, info.partition()), info -> OffsetSpec.latest()));
-            return admin.listOffsets(latest).all().get().values().stream().mapToLong(i -> i.offset()).sum();
-        } catch (Exception e) {
-            return 0;
+            return admin.listOffsets(latest).all().get(ASK, TimeUnit.SECONDS).values().stream()
+                    .mapToLong(i -> i.offset()).sum();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                return 0;
+            }
+            throw new IllegalStateException("could not count the records of " + topic + " on " + bootstrap, e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no count of the records of " + topic + " from " + bootstrap + " in "
+                                            + ASK + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

@@ -40,10 +40,17 @@ class ShutdownIT {
                 traffic.get(delivery).start(Brokers.mqtt().url(), 100);
             }
             Faults.last(Duration.ofSeconds(5));
+            Map<String, Double> errors = new LinkedHashMap<>();
+            bridges.forEach((delivery, b) -> errors.put(delivery, b.metric("kafka_errors")));
             kafka.kill();
-            Faults.last(Duration.ofSeconds(5));
+            bridges.forEach((delivery, b) -> Signs.awaitKafkaDown(delivery, b, errors.get(delivery),
+                    Duration.ofSeconds(60)));
             traffic.values().forEach(Traffic::stop);
-            bridges.values().forEach(BridgeProcess::terminate);
+            bridges.forEach((delivery, b) -> {
+                // sampled just before the SIGTERM: what the bridge must write to Kafka before it exits
+                assertThat(b.metric(Signs.SPOOL_MESSAGES)).as(delivery + " spool at the SIGTERM").isPositive();
+                b.terminate();
+            });
             Faults.last(Duration.ofSeconds(5));
             bridges.forEach((delivery, b) -> assertThat(b.isAlive()).as(delivery + " still draining while Kafka is "
                     + "down").isTrue());
@@ -62,6 +69,8 @@ class ShutdownIT {
                 Traffic.report(t.line("sigterm-while-kafka-down", delivery));
                 assertThat(t.lost()).as(delivery + " lost").isZero();
                 assertThat(t.reordered()).as(delivery + " out of order").isZero();
+                assertThat(t.duplicated()).as(delivery + " duplicated").isLessThanOrEqualTo(
+                        Signs.duplicatesAtMost(env.get(delivery)));
             }
         } finally {
             traffic.values().forEach(Traffic::close);

@@ -48,11 +48,14 @@ public final class TcpProxy implements AutoCloseable {
         this.target = port;
     }
 
-    /** Closes every open connection with a TCP reset. */
-    public void reset() {
+    /** Closes every open connection with a TCP reset; returns how many sockets it closed (two per connection). */
+    public int reset() {
+        int n = 0;
         for (Socket s : sockets) {
             abort(s);
+            n++;
         }
+        return n;
     }
 
     /** While on, new connections are reset at once and open ones too. */

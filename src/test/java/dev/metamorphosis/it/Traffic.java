@@ -231,7 +231,9 @@ public final class Traffic implements AutoCloseable {
     public Tally awaitAll(String bootstrap, List<String> kafkaTopics, Duration atMost) {
         try {
             // counting the records is cheap; reading them all is not, at 100,000 and more
+            // a broker that cannot count yet (just restarted) is asked again; one that never does fails the wait
             Awaitility.await(prefix + " all delivered").atMost(atMost).pollInterval(Duration.ofSeconds(1))
+                    .ignoreExceptionsInstanceOf(IllegalStateException.class)
                     .until(() -> kafkaTopics.stream().mapToLong(t -> Records.count(bootstrap, t)).sum() >= published()
                                  && tally(read(bootstrap, kafkaTopics)).lost() == 0);
         } catch (ConditionTimeoutException e) {
