@@ -37,7 +37,6 @@ import static org.awaitility.Awaitility.await;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DurableSpoolIT {
 
-    static final String SPOOL_MESSAGES = "metamorphosis_spool_messages";
     static final Duration OUTAGE = Duration.ofSeconds(90);
     static final int OUTAGE_RATE = 300;
 
@@ -83,7 +82,7 @@ class DurableSpoolIT {
                 Signs.awaitKafkaDown("durable", first, errors, Duration.ofSeconds(45));
                 Faults.lastUntil(back.minus(OUTAGE.dividedBy(2)));
                 traffic.stop();
-                spooled = first.metric(SPOOL_MESSAGES);
+                spooled = first.metric(Signs.SPOOL_MESSAGES);
                 assertThat(spooled).as("messages in the spool when the bridge is killed").isGreaterThan(0);
                 first.kill();
                 first.exitCode(Duration.ofSeconds(30));
@@ -142,7 +141,7 @@ class DurableSpoolIT {
                 traffic.burst(mosquitto.url(), count);
                 // all in the spool and all acknowledged to Mosquitto, which will not deliver any of them again
                 await("all spooled and acknowledged").atMost(Duration.ofSeconds(60))
-                        .pollInterval(Duration.ofMillis(250)).until(() -> first.metric(SPOOL_MESSAGES) == count
+                        .pollInterval(Duration.ofMillis(250)).until(() -> first.metric(Signs.SPOOL_MESSAGES) == count
                                      && first.metric("metamorphosis_mqtt_unacknowledged_messages") == 0);
                 first.kill();
                 first.exitCode(Duration.ofSeconds(30));
@@ -161,7 +160,7 @@ class DurableSpoolIT {
                 await("the spool written to Kafka").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
                         .ignoreExceptionsInstanceOf(IllegalStateException.class)
                         .until(() -> Records.count(kafka.bootstrap(), name) >= count - 1
-                                     && second.metric(SPOOL_MESSAGES) == 0);
+                                     && second.metric(Signs.SPOOL_MESSAGES) == 0);
                 Traffic.Tally tally = traffic.tally(Records.read(kafka.bootstrap(), name));
                 Traffic.report(tally.line("Kafka down, 500 spooled, the bridge killed, the last spool record torn "
                         + "(lost = the torn record)", "durable"));

@@ -45,9 +45,9 @@ class DurableSpoolOutageIT {
                 Signs.awaitKafkaDown("durable", bridge, errors, Duration.ofSeconds(60));
                 await("more than 10,000 messages in the spool").atMost(Duration.ofSeconds(80))
                         .pollInterval(Duration.ofSeconds(1))
-                        .until(() -> bridge.metric(DurableSpoolIT.SPOOL_MESSAGES) > 10_000);
+                        .until(() -> bridge.metric(Signs.SPOOL_MESSAGES) > 10_000);
                 Faults.lastUntil(back);
-                double spooled = bridge.metric(DurableSpoolIT.SPOOL_MESSAGES);
+                double spooled = bridge.metric(Signs.SPOOL_MESSAGES);
                 kafka.restart();
                 Faults.last(Duration.ofSeconds(10));
                 traffic.stop();

@@ -46,7 +46,7 @@ class DurableSpoolRateIT {
             await("the warm-up in Kafka").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
                     .untilAsserted(() -> {
                         assertThat(bridge.metric("mqtt_received")).as("warm-up messages received").isEqualTo(warmUp);
-                        assertThat(bridge.metric(DurableSpoolIT.SPOOL_MESSAGES)).as("messages in the spool").isZero();
+                        assertThat(bridge.metric(Signs.SPOOL_MESSAGES)).as("messages in the spool").isZero();
                     });
             Load.Run run = traffic.publish("127.0.0.1", mosquitto.port(), 4, count, 15_000);
             System.out.printf("RESULT | %s | durable | %,d messages published at %,.0f msg/s; when the last was "

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A Kafka outage in the middle of a stream, with a bridge in each delivery mode on a broker of its own: 100 messages
@@ -46,7 +47,9 @@ final class KafkaOutage {
             bridges.forEach((delivery, b) -> errors.put(delivery, b.metric("kafka_errors")));
             begin.accept(kafka);
             Instant over = Instant.now().plus(length);
-            assertThat(kafka.state()).as("Kafka's process state during the fault").isEqualTo(state);
+            // a signal is taken when the kernel next schedules the process: soon, not at once
+            await("Kafka's process in state " + state).atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(100)).until(() -> kafka.state() == state);
             bridges.forEach((delivery, b) -> Signs.awaitKafkaDown(delivery, b, errors.get(delivery),
                     Duration.ofSeconds(90)));
             assertThat(kafka.state()).as("Kafka's process state at the end of the fault").isEqualTo(state);
