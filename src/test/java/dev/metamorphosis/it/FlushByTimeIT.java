@@ -78,15 +78,15 @@ class FlushByTimeIT {
                 .isBetween(flushes * INTERVAL - SLACK, flushes * INTERVAL + SLACK);
     }
 
-    /** Publishes one-byte messages of these values; returns the time just before. */
+    /** Publishes one-byte messages of these values; returns the time just before the first (once connected). */
     private static long publish(int... values) {
-        long before = System.currentTimeMillis();
         try (Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            long before = System.currentTimeMillis();
             for (int v : values) {
                 publisher.publish("flush-time/a", new byte[] {(byte) v}, 1);
             }
+            return before;
         }
-        return before;
     }
 
     /** The record of message {@code n} (1-based), once all before it are there: Kafka's time of appending it. */
