@@ -61,8 +61,8 @@ public final class BridgeProcess implements AutoCloseable {
     }
 
     /**
-     * Starts the jar through the entrypoint script with only the environment given, plus {@code HEALTH_PORT} on a
-     * free port unless given.
+     * Starts the jar through the entrypoint script, with its JVM settings, with only the environment given, plus
+     * {@code HEALTH_PORT} on a free port unless given.
      */
     public static BridgeProcess start(Path workDir, Map<String, String> environment, String... args) {
         List<String> command = new ArrayList<>(List.of("sh", entrypoint().toString()));
@@ -83,8 +83,7 @@ public final class BridgeProcess implements AutoCloseable {
             builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
             builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
             builder.environment().put("METAMORPHOSIS_JAR", jar().toString());
-            // many bridges run at once in the fault tests: a small heap each (a test may set its own)
-            builder.environment().put("JAVA_OPTS", "-Xmx384m");
+            // no JAVA_OPTS: the JVM settings the launcher ships (a test may add its own)
             // a free port, unless the test sets one: bridges of tests running at the same time must not share 8080
             builder.environment().put("HEALTH_PORT", Integer.toString(Ports.free()));
             builder.environment().putAll(environment);
