@@ -1,0 +1,292 @@
+package dev.metamorphosis.it;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.IntStream;
+
+import dev.metamorphosis.MqttComponent;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Component;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Component;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Consumer;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.internal.CommsCallback;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Camel's stock {@code paho-mqtt5} consumer against a persistent MQTT 5 session (cleanStart=false, a session expiry,
+ * QoS 1, manual acknowledgements), beside this project's {@link MqttComponent}: why the bridge binds its own.
+ * <p>
+ * The bug, in camel-paho-mqtt5 4.17.0 (Paho MQTT 5 client 1.2.5): {@code PahoMqtt5Consumer.doStart} connects the
+ * client and only then sets its message callback, and Paho drops, without a callback and without acknowledging it,
+ * every message that arrives in between; the messages a resumed session delivers right after CONNACK arrive exactly
+ * then, so the route never gets them and the broker keeps them unacknowledged (held against the client's receive
+ * maximum, sent again only on the next connect). Upstream should set the callback before {@code connect}.
+ * <p>
+ * Then, after an automatic reconnect, the stock callback's {@code connectComplete} subscribes again with the blocking
+ * {@code MqttClient.subscribe} on Paho's callback thread, which is the one thread that hands messages to the route:
+ * when the resumed session sends more than Paho's inbound queue of 10 before the SUBACK, the receiver thread waits
+ * for room in that queue, the callback thread waits for the SUBACK behind it, and nothing reaches the route until
+ * the keep-alive times the connection out. Upstream should resubscribe without waiting on the callback thread (an
+ * asynchronous subscribe), or not at all when the session was resumed.
+ */
+class StockPahoConsumerIT {
+
+    private static final int HELD = 100;
+    private static final Duration CEILING = Duration.ofSeconds(60);
+    private static final int HOLD_MILLIS = 500;
+    private static final int ATTEMPTS = 10;
+    private static final int ATTEMPTS_OURS = 3;
+
+    @Test
+    void stock_consumer_neither_receives_nor_acknowledges_what_its_session_held(@TempDir Path dir) {
+        try (Mosquitto broker = Mosquitto.start(Mosquitto.required(), dir);
+                TcpProxy network = new TcpProxy(broker.port());
+                Publisher publisher = new Publisher(broker.url())) {
+            network.holdReplies(HOLD_MILLIS);
+            List<Resumed> attempts = new ArrayList<>();
+            do {
+                attempts.add(resume("stock-mqtt5", new PahoMqtt5Component(), broker, network, publisher));
+            } while (attempts.get(attempts.size() - 1).routed().size() == HELD && attempts.size() < ATTEMPTS);
+            Resumed lost = attempts.get(attempts.size() - 1);
+
+            assertThat(lost.routed()).as("held messages the stock route received").hasSizeLessThan(HELD);
+            // every message the route did not get is still held, unacknowledged: the next client gets it
+            assertThat(attempts).allSatisfy(a -> assertThat(concat(a.redelivered(), a.routed()))
+                    .as("redelivered, then routed").containsExactlyElementsOf(a.held()));
+            System.out.printf("stock paho-mqtt5: the route got %d of the %d messages its session held (attempt %d)%n",
+                    lost.routed().size(), HELD, attempts.size());
+        }
+    }
+
+    @Test
+    void our_consumer_receives_what_its_session_held_exactly_once(@TempDir Path dir) {
+        try (Mosquitto broker = Mosquitto.start(Mosquitto.required(), dir);
+                TcpProxy network = new TcpProxy(broker.port());
+                Publisher publisher = new Publisher(broker.url())) {
+            network.holdReplies(HOLD_MILLIS);
+            for (int attempt = 1; attempt <= ATTEMPTS_OURS; attempt++) {
+                Resumed resumed = resume("paho-mqtt5", new MqttComponent(), broker, network, publisher);
+
+                assertThat(resumed.routed()).as("held messages our route received").isEqualTo(resumed.held());
+                assertThat(resumed.redelivered()).as("left in the session").isEmpty();
+            }
+        }
+    }
+
+    /** One persistent session resumed by a route: what it held, what the route got, what was left for the next. */
+    private record Resumed(List<String> held, List<String> routed, List<String> redelivered) {
+    }
+
+    /**
+     * Creates a persistent session, leaves it, publishes {@link #HELD} messages that wait in it, starts a route on
+     * the component under test with the session's client id (through {@code network}), and after the route a plain
+     * client on the same session.
+     */
+    private static Resumed resume(String scheme, Component component, Mosquitto broker, TcpProxy network,
+            Publisher publisher) {
+        String clientId = scheme + "-" + UUID.randomUUID();
+        String topic = "t/" + clientId.substring(clientId.length() - 8);
+        assertThat(takeOverSession(broker.url(), publisher, clientId, topic)).as("a new session").isEmpty();
+        List<String> held = publishHeld(publisher, topic);
+        List<String> routed;
+        try (RouteUnderTest route = new RouteUnderTest(scheme, component, network, clientId, topic)) {
+            routed = route.untilMarker(publisher, topic);
+        }
+        return new Resumed(held, routed, takeOverSession(broker.url(), publisher, clientId, topic));
+    }
+
+    @Test
+    void stock_consumer_deadlocks_its_callback_thread_resubscribing_after_a_reconnect(@TempDir Path dir) {
+        String clientId = "stock-reconnect-" + UUID.randomUUID();
+        String topic = "t/" + clientId.substring(clientId.length() - 8);
+        try (Mosquitto broker = Mosquitto.start(Mosquitto.required(), dir);
+                TcpProxy network = new TcpProxy(broker.port());
+                Publisher publisher = new Publisher(broker.url());
+                RouteUnderTest route = new RouteUnderTest("stock-mqtt5", new PahoMqtt5Component(), network,
+                        clientId, topic)) {
+            network.holdReplies(HOLD_MILLIS);
+            assertThat(route.untilMarker(publisher, topic)).as("held before the outage").isEmpty();
+
+            holdOverOutage(network, publisher, topic);
+
+            // Paho's callback thread waits for the SUBACK inside the consumer's connectComplete, while Paho's receiver
+            // thread, the one that would read that SUBACK, waits for room in the queue only the callback thread empties
+            await().atMost(CEILING).until(() -> {
+                var threads = Thread.getAllStackTraces();
+                return threads.entrySet().stream().anyMatch(t -> t.getKey().getName().equals("MQTT Call: " + clientId)
+                        && calls(t.getValue(), PahoMqtt5Consumer.class.getName() + "$1", "connectComplete")
+                        && calls(t.getValue(), MqttClient.class.getName(), "subscribe"))
+                        && threads.entrySet().stream().anyMatch(t -> t.getKey().getName().equals("MQTT Rec: " + clientId)
+                        && calls(t.getValue(), CommsCallback.class.getName(), "messageArrived"));
+            });
+            assertThat(route.held()).as("held messages the stock route received after the reconnect").isEmpty();
+        }
+    }
+
+    @Test
+    void our_consumer_receives_what_was_held_over_a_reconnect_exactly_once(@TempDir Path dir) {
+        String clientId = "ours-reconnect-" + UUID.randomUUID();
+        String topic = "t/" + clientId.substring(clientId.length() - 8);
+        try (Mosquitto broker = Mosquitto.start(Mosquitto.required(), dir);
+                TcpProxy network = new TcpProxy(broker.port());
+                Publisher publisher = new Publisher(broker.url());
+                RouteUnderTest route = new RouteUnderTest("paho-mqtt5", new MqttComponent(), network, clientId,
+                        topic)) {
+            network.holdReplies(HOLD_MILLIS);
+            assertThat(route.untilMarker(publisher, topic)).as("held before the outage").isEmpty();
+
+            List<String> held = holdOverOutage(network, publisher, topic);
+
+            assertThat(route.untilMarker(publisher, topic)).as("held messages our route received")
+                    .containsExactlyElementsOf(held);
+        }
+    }
+
+    /** Cuts the connection, publishes {@link #HELD} messages while the client is away, and lets it reconnect. */
+    private static List<String> holdOverOutage(TcpProxy network, Publisher publisher, String topic) {
+        network.refuse(true);
+        List<String> held = publishHeld(publisher, topic);
+        network.refuse(false);
+        return held;
+    }
+
+    private static boolean calls(StackTraceElement[] stack, String className, String method) {
+        return Arrays.stream(stack).anyMatch(f -> f.getClassName().equals(className)
+                && f.getMethodName().equals(method));
+    }
+
+    private static List<String> publishHeld(Publisher publisher, String topic) {
+        List<String> held = IntStream.rangeClosed(1, HELD).mapToObj(i -> "held-" + i).toList();
+        held.forEach(payload -> publisher.publish(topic, payload.getBytes(StandardCharsets.UTF_8), 1));
+        publisher.flush();
+        return held;
+    }
+
+    /**
+     * Connects a plain Paho client to the persistent session of {@code clientId} (callback set before connecting),
+     * subscribes, and returns what the session delivers before a marker published after the subscription.
+     */
+    private static List<String> takeOverSession(String url, Publisher publisher, String clientId, String topic) {
+        List<String> received = new CopyOnWriteArrayList<>();
+        try {
+            MqttAsyncClient client = new MqttAsyncClient(url, clientId, new MemoryPersistence());
+            client.setCallback(new Collector(received));
+            MqttConnectionOptions options = new MqttConnectionOptions();
+            options.setCleanStart(false);
+            options.setSessionExpiryInterval(3600L);
+            client.connect(options).waitForCompletion(CEILING.toMillis());
+            client.subscribe(topic, 1).waitForCompletion(CEILING.toMillis());
+            List<String> beforeMarker = untilMarker(received, publisher, topic);
+            client.disconnect().waitForCompletion(CEILING.toMillis());
+            client.close();
+            return beforeMarker;
+        } catch (MqttException e) {
+            throw new IllegalStateException("cannot take over the session of " + clientId, e);
+        }
+    }
+
+    /** Publishes a marker and returns, once it has arrived, what arrived before it (earlier markers left out). */
+    private static List<String> untilMarker(List<String> received, Publisher publisher, String topic) {
+        String marker = "marker-" + UUID.randomUUID();
+        publisher.publish(topic, marker.getBytes(StandardCharsets.UTF_8), 1);
+        await().atMost(CEILING).until(() -> received.contains(marker));
+        return received.subList(0, received.indexOf(marker)).stream().filter(p -> !p.startsWith("marker-")).toList();
+    }
+
+    private static List<String> concat(List<String> first, List<String> second) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(second);
+        return all;
+    }
+
+    /**
+     * A Camel context with one route, {@code from(scheme:topic)} on the given component with the bridge's options
+     * (persistent session, QoS 1, manual acknowledgements), which collects the payloads it receives.
+     */
+    private static final class RouteUnderTest implements AutoCloseable {
+        private final CamelContext context = new DefaultCamelContext();
+        private final List<String> received = new CopyOnWriteArrayList<>();
+
+        RouteUnderTest(String scheme, Component component, TcpProxy network, String clientId, String topic) {
+            String brokerUrl = "tcp://127.0.0.1:" + network.port();
+            context.addComponent(scheme, component);
+            try {
+                context.addRoutes(new RouteBuilder() {
+                    @Override
+                    public void configure() {
+                        from(scheme + ":" + topic + "?brokerUrl=" + brokerUrl + "&clientId=" + clientId
+                                + "&cleanStart=false&sessionExpiryInterval=3600&qos=1&manualAcksEnabled=true")
+                                .process(e -> received.add(new String(e.getIn().getBody(byte[].class),
+                                        StandardCharsets.UTF_8)));
+                    }
+                });
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            context.start();
+        }
+
+        List<String> untilMarker(Publisher publisher, String topic) {
+            return StockPahoConsumerIT.untilMarker(received, publisher, topic);
+        }
+
+        List<String> held() {
+            return received.stream().filter(p -> !p.startsWith("marker-")).toList();
+        }
+
+        @Override
+        public void close() {
+            context.stop();
+        }
+    }
+
+    /** A Paho callback that collects payloads; Paho acknowledges each once this returns. */
+    private record Collector(List<String> received) implements MqttCallback {
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException exception) {
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        }
+    }
+}
