@@ -69,13 +69,10 @@ class StockPahoConsumerIT {
 
     @Test
     void stock_consumer_neither_receives_nor_acknowledges_what_its_session_held(@TempDir Path dir) {
-        try (Mosquitto broker = Mosquitto.start(Mosquitto.required(), dir);
-                TcpProxy network = new TcpProxy(broker.port());
-                Publisher publisher = new Publisher(broker.url())) {
-            network.holdReplies(HOLD_MILLIS);
+        try (Site site = new Site(dir)) {
             List<Resumed> attempts = new ArrayList<>();
             do {
-                attempts.add(resume("stock-mqtt5", new PahoMqtt5Component(), broker, network, publisher));
+                attempts.add(site.resume("stock-mqtt5", new PahoMqtt5Component()));
             } while (attempts.get(attempts.size() - 1).routed().size() == HELD && attempts.size() < ATTEMPTS);
             Resumed lost = attempts.get(attempts.size() - 1);
 
@@ -90,12 +87,9 @@ class StockPahoConsumerIT {
 
     @Test
     void our_consumer_receives_what_its_session_held_exactly_once(@TempDir Path dir) {
-        try (Mosquitto broker = Mosquitto.start(Mosquitto.required(), dir);
-                TcpProxy network = new TcpProxy(broker.port());
-                Publisher publisher = new Publisher(broker.url())) {
-            network.holdReplies(HOLD_MILLIS);
+        try (Site site = new Site(dir)) {
             for (int attempt = 1; attempt <= ATTEMPTS_OURS; attempt++) {
-                Resumed resumed = resume("paho-mqtt5", new MqttComponent(), broker, network, publisher);
+                Resumed resumed = site.resume("paho-mqtt5", new MqttComponent());
 
                 assertThat(resumed.routed()).as("held messages our route received").isEqualTo(resumed.held());
                 assertThat(resumed.redelivered()).as("left in the session").isEmpty();
@@ -106,16 +100,9 @@ class StockPahoConsumerIT {
     @Test
     void stock_consumer_deadlocks_its_callback_thread_resubscribing_after_a_reconnect(@TempDir Path dir) {
         String clientId = "stock-reconnect-" + UUID.randomUUID();
-        String topic = "t/" + clientId.substring(clientId.length() - 8);
-        try (Mosquitto broker = Mosquitto.start(Mosquitto.required(), dir);
-                TcpProxy network = new TcpProxy(broker.port());
-                Publisher publisher = new Publisher(broker.url());
-                RouteUnderTest route = new RouteUnderTest("stock-mqtt5", new PahoMqtt5Component(), network,
-                        clientId, topic)) {
-            network.holdReplies(HOLD_MILLIS);
-            assertThat(route.untilMarker(publisher, topic)).as("held before the outage").isEmpty();
-
-            holdOverOutage(network, publisher, topic);
+        try (Site site = new Site(dir);
+                RouteUnderTest route = site.route("stock-mqtt5", new PahoMqtt5Component(), clientId)) {
+            site.holdOverOutage(route);
 
             // Paho's callback thread waits for the SUBACK inside the consumer's connectComplete, while Paho's receiver
             // thread, the one that would read that SUBACK, waits for room in the queue only the callback thread empties
@@ -132,51 +119,12 @@ class StockPahoConsumerIT {
 
     @Test
     void our_consumer_receives_what_was_held_over_a_reconnect_exactly_once(@TempDir Path dir) {
-        String clientId = "ours-reconnect-" + UUID.randomUUID();
-        String topic = "t/" + clientId.substring(clientId.length() - 8);
-        try (Mosquitto broker = Mosquitto.start(Mosquitto.required(), dir);
-                TcpProxy network = new TcpProxy(broker.port());
-                Publisher publisher = new Publisher(broker.url());
-                RouteUnderTest route = new RouteUnderTest("paho-mqtt5", new MqttComponent(), network, clientId,
-                        topic)) {
-            network.holdReplies(HOLD_MILLIS);
-            assertThat(route.untilMarker(publisher, topic)).as("held before the outage").isEmpty();
+        try (Site site = new Site(dir);
+                RouteUnderTest route = site.route("paho-mqtt5", new MqttComponent(), "ours-" + UUID.randomUUID())) {
+            List<String> held = site.holdOverOutage(route);
 
-            List<String> held = holdOverOutage(network, publisher, topic);
-
-            assertThat(route.untilMarker(publisher, topic)).as("held messages our route received")
-                    .containsExactlyElementsOf(held);
+            assertThat(route.untilMarker()).as("held messages our route received").containsExactlyElementsOf(held);
         }
-    }
-
-    /** One persistent session resumed by a route: what it held, what the route got, what was left for the next. */
-    private record Resumed(List<String> held, List<String> routed, List<String> redelivered) {
-    }
-
-    /**
-     * Creates a persistent session, leaves it, publishes {@link #HELD} messages that wait in it, starts a route on
-     * the component under test with the session's client id (through {@code network}), and after the route a plain
-     * client on the same session.
-     */
-    private static Resumed resume(String scheme, Component component, Mosquitto broker, TcpProxy network,
-            Publisher publisher) {
-        String clientId = scheme + "-" + UUID.randomUUID();
-        String topic = "t/" + clientId.substring(clientId.length() - 8);
-        assertThat(takeOverSession(broker.url(), publisher, clientId, topic)).as("a new session").isEmpty();
-        List<String> held = publishHeld(publisher, topic);
-        List<String> routed;
-        try (RouteUnderTest route = new RouteUnderTest(scheme, component, network, clientId, topic)) {
-            routed = route.untilMarker(publisher, topic);
-        }
-        return new Resumed(held, routed, takeOverSession(broker.url(), publisher, clientId, topic));
-    }
-
-    /** Cuts the connection, publishes {@link #HELD} messages while the client is away, and lets it reconnect. */
-    private static List<String> holdOverOutage(TcpProxy network, Publisher publisher, String topic) {
-        network.refuse(true);
-        List<String> held = publishHeld(publisher, topic);
-        network.refuse(false);
-        return held;
     }
 
     /** Whether the thread of that name is, at this moment, inside that method. */
@@ -187,60 +135,130 @@ class StockPahoConsumerIT {
                 .anyMatch(f -> f.getClassName().equals(className) && f.getMethodName().equals(method));
     }
 
-    private static List<String> publishHeld(Publisher publisher, String topic) {
-        List<String> held = IntStream.rangeClosed(1, HELD).mapToObj(i -> "held-" + i).toList();
-        held.forEach(payload -> publisher.publish(topic, payload.getBytes(StandardCharsets.UTF_8), 1));
-        publisher.flush();
-        return held;
-    }
-
-    /**
-     * Connects a plain Paho client to the persistent session of {@code clientId} (callback set before connecting),
-     * subscribes, and returns what the session delivers before a marker published after the subscription.
-     */
-    private static List<String> takeOverSession(String url, Publisher publisher, String clientId, String topic) {
-        List<String> received = new CopyOnWriteArrayList<>();
-        try {
-            MqttAsyncClient client = new MqttAsyncClient(url, clientId, new MemoryPersistence());
-            client.setCallback(new Collector(received));
-            MqttConnectionOptions options = new MqttConnectionOptions();
-            options.setCleanStart(false);
-            options.setSessionExpiryInterval(3600L);
-            client.connect(options).waitForCompletion(CEILING.toMillis());
-            client.subscribe(topic, 1).waitForCompletion(CEILING.toMillis());
-            List<String> beforeMarker = untilMarker(received, publisher, topic);
-            client.disconnect().waitForCompletion(CEILING.toMillis());
-            client.close();
-            return beforeMarker;
-        } catch (MqttException e) {
-            throw new IllegalStateException("cannot take over the session of " + clientId, e);
-        }
-    }
-
-    /** Publishes a marker and returns, once it has arrived, what arrived before it (earlier markers left out). */
-    private static List<String> untilMarker(List<String> received, Publisher publisher, String topic) {
-        String marker = "marker-" + UUID.randomUUID();
-        publisher.publish(topic, marker.getBytes(StandardCharsets.UTF_8), 1);
-        await().atMost(CEILING).until(() -> received.contains(marker));
-        return received.subList(0, received.indexOf(marker)).stream().filter(p -> !p.startsWith("marker-")).toList();
-    }
-
     private static List<String> concat(List<String> first, List<String> second) {
         List<String> all = new ArrayList<>(first);
         all.addAll(second);
         return all;
     }
 
+    /** One persistent session resumed by a route: what it held, what the route got, what was left for the next. */
+    private record Resumed(List<String> held, List<String> routed, List<String> redelivered) {
+    }
+
+    /**
+     * A Mosquitto (limits lifted: all held messages are sent at once), the proxy the routes connect through (the
+     * broker's first replies on a connection held and passed on in one write) and a publisher.
+     */
+    private static final class Site implements AutoCloseable {
+        private final Mosquitto broker;
+        private final TcpProxy network;
+        private final Publisher publisher;
+
+        Site(Path dir) {
+            broker = Mosquitto.start(Mosquitto.required(), dir);
+            network = new TcpProxy(broker.port());
+            network.holdReplies(HOLD_MILLIS);
+            publisher = new Publisher(broker.url());
+        }
+
+        RouteUnderTest route(String scheme, Component component, String clientId) {
+            return new RouteUnderTest(this, scheme, component, clientId);
+        }
+
+        /**
+         * Creates a persistent session, leaves it, publishes {@link #HELD} messages that wait in it, starts a route
+         * on the component with the session's client id, and after the route a plain client on the same session.
+         */
+        Resumed resume(String scheme, Component component) {
+            String clientId = scheme + "-" + UUID.randomUUID();
+            String topic = topic(clientId);
+            assertThat(takeOverSession(clientId, topic)).as("a new session").isEmpty();
+            List<String> held = publishHeld(topic);
+            List<String> routed;
+            try (RouteUnderTest route = route(scheme, component, clientId)) {
+                routed = route.untilMarker();
+            }
+            return new Resumed(held, routed, takeOverSession(clientId, topic));
+        }
+
+        /**
+         * With the route connected and nothing held, cuts its connection, publishes {@link #HELD} messages while it is
+         * away, and lets it reconnect.
+         */
+        List<String> holdOverOutage(RouteUnderTest route) {
+            assertThat(route.untilMarker()).as("held before the outage").isEmpty();
+            network.refuse(true);
+            List<String> held = publishHeld(route.topic);
+            network.refuse(false);
+            return held;
+        }
+
+        private List<String> publishHeld(String topic) {
+            List<String> held = IntStream.rangeClosed(1, HELD).mapToObj(i -> "held-" + i).toList();
+            held.forEach(payload -> publisher.publish(topic, payload.getBytes(StandardCharsets.UTF_8), 1));
+            publisher.flush();
+            return held;
+        }
+
+        /**
+         * Connects a plain Paho client to the persistent session of {@code clientId} (callback set before
+         * connecting), subscribes, and returns what the session delivers before a marker published after that.
+         */
+        private List<String> takeOverSession(String clientId, String topic) {
+            List<String> received = new CopyOnWriteArrayList<>();
+            try {
+                MqttAsyncClient client = new MqttAsyncClient(broker.url(), clientId, new MemoryPersistence());
+                client.setCallback(new Collector(received));
+                MqttConnectionOptions options = new MqttConnectionOptions();
+                options.setCleanStart(false);
+                options.setSessionExpiryInterval(3600L);
+                client.connect(options).waitForCompletion(CEILING.toMillis());
+                client.subscribe(topic, 1).waitForCompletion(CEILING.toMillis());
+                List<String> beforeMarker = untilMarker(received, topic);
+                client.disconnect().waitForCompletion(CEILING.toMillis());
+                client.close();
+                return beforeMarker;
+            } catch (MqttException e) {
+                throw new IllegalStateException("cannot take over the session of " + clientId, e);
+            }
+        }
+
+        /** Publishes a marker and returns, once it has arrived, what arrived before it (earlier markers left out). */
+        private List<String> untilMarker(List<String> received, String topic) {
+            String marker = "marker-" + UUID.randomUUID();
+            publisher.publish(topic, marker.getBytes(StandardCharsets.UTF_8), 1);
+            await().atMost(CEILING).until(() -> received.contains(marker));
+            return received.subList(0, received.indexOf(marker)).stream().filter(p -> !p.startsWith("marker-"))
+                    .toList();
+        }
+
+        /** A short topic per client id: Paho reads a message a byte per call, so a short one meets the race sooner. */
+        private static String topic(String clientId) {
+            return "t/" + clientId.substring(clientId.length() - 8);
+        }
+
+        @Override
+        public void close() {
+            publisher.close();
+            network.close();
+            broker.close();
+        }
+    }
+
     /**
      * A Camel context with one route, {@code from(scheme:topic)} on the given component with the bridge's options
-     * (persistent session, QoS 1, manual acknowledgements), which collects the payloads it receives.
+     * (persistent session, QoS 1, manual acknowledgements) through the site's proxy, collecting the payloads.
      */
     private static final class RouteUnderTest implements AutoCloseable {
         private final CamelContext context = new DefaultCamelContext();
         private final List<String> received = new CopyOnWriteArrayList<>();
+        private final Site site;
+        private final String topic;
 
-        RouteUnderTest(String scheme, Component component, TcpProxy network, String clientId, String topic) {
-            String brokerUrl = "tcp://127.0.0.1:" + network.port();
+        RouteUnderTest(Site site, String scheme, Component component, String clientId) {
+            this.site = site;
+            this.topic = Site.topic(clientId);
+            String brokerUrl = "tcp://127.0.0.1:" + site.network.port();
             context.addComponent(scheme, component);
             try {
                 context.addRoutes(new RouteBuilder() {
@@ -258,10 +276,12 @@ class StockPahoConsumerIT {
             context.start();
         }
 
-        List<String> untilMarker(Publisher publisher, String topic) {
-            return StockPahoConsumerIT.untilMarker(received, publisher, topic);
+        /** What the route received before a marker published now (earlier markers left out). */
+        List<String> untilMarker() {
+            return site.untilMarker(received, topic);
         }
 
+        /** What the route received so far, markers left out. */
         List<String> held() {
             return received.stream().filter(p -> !p.startsWith("marker-")).toList();
         }
