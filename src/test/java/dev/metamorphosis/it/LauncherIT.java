@@ -35,9 +35,10 @@ class LauncherIT {
 
     @Test
     void should_use_the_serial_collector_and_let_java_opts_override_the_launchers_settings() throws IOException {
-        String flags = help("-Xmx100m -XX:+PrintFlagsFinal").stdout();
+        // -Xms32m after the launcher's -Xms16m: the later one wins, so JAVA_OPTS must come last
+        String flags = help("-Xms32m -Xmx100m -XX:+PrintFlagsFinal").stdout();
         assertThat(flags).containsPattern("bool UseSerialGC += true")
-                .containsPattern("size_t MaxHeapSize += 104857600 ")
-                .containsPattern("size_t InitialHeapSize += 16777216 ");
+                .containsPattern("size_t InitialHeapSize += 33554432 ")
+                .containsPattern("size_t MaxHeapSize += 104857600 ");
     }
 }
