@@ -42,7 +42,9 @@ import dev.metamorphosis.it.Scrape;
  * {@code bench.env} more settings for the bridge ({@code KAFKA_BATCH_SIZE=500;DELIVERY=buffered}), {@code bench.rate}
  * a steady rate for the measured part of the throughput runs instead of as fast as the publisher goes,
  * {@code bench.jfr} true to record each measured bridge run with JFR, {@code bench.threads} true to print where each
- * run's CPU went.
+ * run's CPU went, {@code bench.variants} more bridges to run beside each throughput case's, in the same run, as
+ * {@code label:KEY=VALUE,KEY=VALUE} separated by {@code |} (for a before and after: another build's jar and
+ * configuration, {@code before:METAMORPHOSIS_JAR=/old/target/metamorphosis.jar,CONFIG_DIR=/old}).
  */
 public final class Benchmark {
 
@@ -63,6 +65,7 @@ public final class Benchmark {
     private final int connections = Integer.getInteger("bench.connections", 4);
     private final int window = Integer.getInteger("bench.window", 1000);
     private final List<String> only = List.of(System.getProperty("bench.only", "").split(","));
+    private final Map<String, Map<String, String>> variants = variants(System.getProperty("bench.variants", ""));
     private final boolean showThreads = Boolean.getBoolean("bench.threads");
     private final List<Map<String, String>> rows = new ArrayList<>();
     private final Map<String, Double> raw = new HashMap<>();
@@ -189,7 +192,30 @@ public final class Benchmark {
         raw.put(name, Math.max(wire, paho));
         for (String delivery : DELIVERIES) {
             bridge(name, name, qos, size, topics, n, delivery, 1, Integer.getInteger("bench.rate", 0), Map.of());
+            for (Map.Entry<String, Map<String, String>> variant : variants.entrySet()) {
+                bridge(name + " [" + variant.getKey() + "]", name, qos, size, topics, n, delivery, 1,
+                        Integer.getInteger("bench.rate", 0), variant.getValue());
+            }
         }
+    }
+
+    /** {@code label:KEY=VALUE,KEY=VALUE|label:...}: the settings of each variant, by label, in order. */
+    private static Map<String, Map<String, String>> variants(String spec) {
+        Map<String, Map<String, String>> out = new LinkedHashMap<>();
+        for (String variant : spec.split("\\|")) {
+            if (!variant.contains(":")) {
+                continue;
+            }
+            Map<String, String> env = new LinkedHashMap<>();
+            for (String setting : variant.substring(variant.indexOf(':') + 1).split(",")) {
+                if (setting.contains("=")) {
+                    env.put(setting.substring(0, setting.indexOf('=')).strip(),
+                            setting.substring(setting.indexOf('=') + 1).strip());
+                }
+            }
+            out.put(variant.substring(0, variant.indexOf(':')).strip(), env);
+        }
+        return out;
     }
 
     /** A plain subscriber's rate for this case, after a warm-up; the faster of the two is the raw limit. */
