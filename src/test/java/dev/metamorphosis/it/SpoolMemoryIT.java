@@ -18,14 +18,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What a spooled message costs: the bridge's live heap, after a full GC, with 40,000 messages of 200 bytes in its
- * spool (Kafka out of reach) against the same bridge with an empty spool. Prints the figure docs/performance.md quotes,
+ * spool (Kafka out of reach) against the same bridge with an empty spool. Prints the figure docs/delivery.md quotes,
  * and holds it within 25 % of that and at most 600 bytes (the default spool of 100,000 in 60 MB).
  */
 @Execution(ExecutionMode.CONCURRENT)
 class SpoolMemoryIT {
 
     static final int MESSAGES = 40_000;
-    /** Bytes of heap a spooled 200-byte message takes, as docs/performance.md quotes it. */
+    /** Bytes of heap a spooled 200-byte message takes, as docs/delivery.md quotes it. */
     static final int QUOTED = 500;
 
     @Test
