@@ -21,6 +21,11 @@ import java.io.InputStream;
  * {@code FilterInputStream}, which delegates the bulk read already, and count in the overrides. No caller has to
  * change, and received payloads are then read at the speed of {@code System.arraycopy}.
  * <p>
+ * The other two classes of this package, {@code VariableByteInteger} and {@code MultiByteArrayInputStream}, are the
+ * bridge's own too, so that the whole package comes from one jar: the Paho jar is signed, and a JVM that honours its
+ * signature (Java 17 before 17.0.5, or any that accepts its SHA-1 timestamp) refuses to load a package split between
+ * a signed and an unsigned jar with a {@code SecurityException}. Java 17.0.5 and later treat the jar as unsigned.
+ * <p>
  * Should a Paho release change this class's API, {@code MqttComponent} logs at start-up which class was loaded and
  * whether it reads in bulk.
  */

@@ -7,9 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
-import org.eclipse.paho.mqttv5.common.packet.MqttPublish;
 import org.eclipse.paho.mqttv5.common.packet.MqttWireMessage;
 import org.junit.jupiter.api.Test;
 
@@ -98,23 +95,6 @@ class CountingInputStreamTest {
         assertThat(in.getCounter()).isEqualTo(BYTES.length);
         assertThat(singleReads[0]).as("read() calls on the packet's stream").isZero();
         assertThatThrownBy(() -> data.readFully(new byte[1])).isInstanceOf(EOFException.class);
-    }
-
-    @Test
-    void should_let_paho_parse_a_10_kib_publish_byte_for_byte() throws Exception {
-        MqttMessage message = new MqttMessage(BYTES);
-        message.setQos(1);
-        MqttPublish sent = new MqttPublish("a/b", message, new MqttProperties());
-        sent.setMessageId(7);
-        byte[] header = sent.getHeader();
-        byte[] packet = Arrays.copyOf(header, header.length + sent.getPayload().length);
-        System.arraycopy(sent.getPayload(), 0, packet, header.length, sent.getPayload().length);
-
-        MqttPublish received = (MqttPublish) MqttWireMessage.createWireMessage(packet);
-
-        assertThat(received.getTopicName()).isEqualTo("a/b");
-        assertThat(received.getMessageId()).isEqualTo(7);
-        assertThat(received.getMessage().getPayload()).isEqualTo(BYTES);
     }
 
     @Test
