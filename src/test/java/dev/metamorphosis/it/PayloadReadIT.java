@@ -24,9 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PayloadReadIT {
 
-    private static final String BULK = "MQTT payloads read in bulk by "
+    static final String BULK = "MQTT payloads read in bulk by "
             + "org.eclipse.paho.mqttv5.common.packet.util.CountingInputStream from ";
-    private static final String BYTE_PER_CALL = "MQTT payloads read a byte per call by "
+    static final String BYTE_PER_CALL = "MQTT payloads read a byte per call by "
             + "org.eclipse.paho.mqttv5.common.packet.util.CountingInputStream from ";
 
     @BeforeAll
