@@ -1,20 +1,17 @@
 package dev.metamorphosis.it;
 
-import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -46,14 +43,13 @@ class PayloadReadIT {
     }
 
     @Test
-    void should_warn_when_paho_comes_first_on_the_class_path() {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path paho = pahoJar();
-        String classPath = paho + File.pathSeparator + BridgeProcess.jar();
-        try (BridgeProcess bridge = BridgeProcess.run(BridgeProcess.repo(), environment("payload-paho-first"),
-                List.of(java, "-Xmx384m", "-cp", classPath, "dev.metamorphosis.Main"))) {
+    void should_warn_when_the_paho_jar_comes_first_on_the_class_path(@TempDir Path dir) {
+        Map<String, String> env = environment("payload-paho-first");
+        env.put("METAMORPHOSIS_JAR", BridgeProcess.pahoFirstJar(dir).toString());
+        try (BridgeProcess bridge = BridgeProcess.start(BridgeProcess.repo(), env)) {
             bridge.awaitSubscribed(Duration.ofMinutes(2));
-            assertThat(bridge.stderr()).contains(BYTE_PER_CALL + "file:" + paho);
+            assertThat(bridge.stderr()).containsPattern(Pattern.quote(BYTE_PER_CALL + "file:" + BridgeProcess.jar()
+                    .resolveSibling("lib").resolve("org.eclipse.paho.mqttv5.client-")) + "[0-9.]+\\.jar");
             assertThat(bridge.stdout()).doesNotContain(BULK);
         }
     }
@@ -90,14 +86,5 @@ class PayloadReadIT {
             payload[i] = (byte) (i * 7 + seed * 13 + i / 251);
         }
         return payload;
-    }
-
-    private static Path pahoJar() {
-        try (Stream<Path> lib = Files.list(BridgeProcess.jar().resolveSibling("lib"))) {
-            return lib.filter(p -> p.getFileName().toString().startsWith("org.eclipse.paho.mqttv5.client-"))
-                    .findFirst().orElseThrow();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
