@@ -816,8 +816,8 @@ public final class Spool implements CamelContextAware, Processor {
     private SpoolQueue queue() {
         if (queue == null) {
             if (!(endpoint().getQueue() instanceof SpoolQueue q)) {
-                throw new IllegalStateException("camel.component.seda.defaultQueueFactory must be "
-                        + "#class:dev.metamorphosis.SpoolQueue$Factory, as in application.properties");
+                throw new IllegalStateException("the SEDA component's queue factory must be SpoolQueue.Factory, as "
+                        + "Settings.configure sets it (camel.main.configurationClasses = dev.metamorphosis.Settings)");
             }
             q.exchanges(this::exchange);
             queue = q;

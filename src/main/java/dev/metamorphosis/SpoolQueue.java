@@ -22,7 +22,7 @@ import org.apache.camel.spi.Synchronization;
  * leaves, so the exchange of an envelope lives only while it joins its batch. Anything else sent to
  * {@code seda:spool} (the flush timer's exchange) passes through as it is.
  * <p>
- * Set as the SEDA component's {@code defaultQueueFactory} (application.properties): {@code seda:spool} is the only
+ * Set as the SEDA component's {@code defaultQueueFactory} by {@link Settings#configure}: {@code seda:spool} is the only
  * SEDA queue.
  */
 public final class SpoolQueue extends AbstractQueue<Exchange> implements BlockingQueue<Exchange> {
