@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -710,8 +709,7 @@ class TopicMapIT {
     private static String payloadText(ConsumerRecord<byte[], byte[]> r) {
         String value = new String(r.value(), StandardCharsets.UTF_8);
         if (value.startsWith("{\"topic\":")) {
-            return new String(Base64.getDecoder().decode(value.substring(value.indexOf("\"content\":\"") + 11,
-                    value.length() - 2)), StandardCharsets.UTF_8);
+            return GoEnvelope.parse(r.value()).text();
         }
         return value;
     }
