@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -69,17 +68,10 @@ class HealthIT {
     @Test
     @Order(1)
     void should_answer_423_not_ready_until_the_probe_is_written_then_200_ok() throws IOException {
-        Map<String, String> env = new HashMap<>(Map.of(
-                // batches by size alone (at-least-once also writes a batch whenever the queue runs empty)
-                "DELIVERY", "buffered",
-                "KAFKA_MAX_BATCH_SIZE", Integer.toString(BATCH),
-                "CONFIG_DIR", BridgeProcess.repo().toString()));
+        // batches by size alone (at-least-once also writes a batch whenever the queue runs empty)
+        Map<String, String> env = BridgeProcess.environment(mqtt.port(), kafka.bootstrap(), "health", "buffered");
         env.putAll(Map.of(
-                "MQTT_BROKER", "127.0.0.1",
-                "MQTT_PORT", Integer.toString(mqtt.port()),
-                "MQTT_TLS", "false",
-                "MQTT_TOPIC", "health/#",
-                "KAFKA_BROKER", kafka.bootstrap(),
+                "KAFKA_MAX_BATCH_SIZE", Integer.toString(BATCH),
                 "KAFKA_TOPIC", TOPIC,
                 "KAFKA_TEST_TOPIC", TOPIC + "-probe",
                 "KAFKA_BATCH_SIZE", Integer.toString(BATCH),

@@ -3,7 +3,6 @@ package dev.metamorphosis.it;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -23,15 +22,8 @@ class LoggingIT {
 
     /** Runs the bridge until it is live, stops it with SIGTERM and returns it, its streams complete. */
     private static BridgeProcess run(String name, Map<String, String> extra) throws IOException {
-        Map<String, String> env = new HashMap<>(Map.of(
-                "MQTT_BROKER", "127.0.0.1",
-                "MQTT_PORT", Integer.toString(Brokers.mqtt().port()),
-                "MQTT_TLS", "false",
-                "MQTT_TOPIC", "logging-it/" + name + "/#",
-                "MQTT_CLIENT_ID", "logging-it-" + name,
-                "KAFKA_BROKER", Brokers.kafka().bootstrap(),
-                "KAFKA_TOPIC", "logging-it",
-                "CONFIG_DIR", BridgeProcess.repo().toString()));
+        Map<String, String> env = BridgeProcess.environment(Brokers.mqtt().port(), Brokers.kafka().bootstrap(),
+                "logging-it-" + name);
         env.putAll(extra);
         BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("logging"), env);
         try {
