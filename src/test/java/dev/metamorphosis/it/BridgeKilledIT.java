@@ -26,8 +26,7 @@ class BridgeKilledIT {
         String kafka = Brokers.kafka().bootstrap();
         Map<String, Traffic> traffic = new LinkedHashMap<>();
         Map<String, Map<String, String>> env = new LinkedHashMap<>();
-        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
-        try {
+        try (Bridges bridges = new Bridges()) {
             for (String delivery : BridgeProcess.DELIVERIES) {
                 String prefix = "killed-" + delivery;
                 env.put(delivery, BridgeProcess.environment(Brokers.mqtt().port(), kafka, prefix, delivery));
@@ -42,7 +41,9 @@ class BridgeKilledIT {
             Faults.last(Duration.ofSeconds(10));
             bridges.values().forEach(BridgeProcess::kill);
             Faults.last(Duration.ofSeconds(3));
-            bridges.replaceAll((delivery, b) -> BridgeProcess.start(b.workDir(), env.get(delivery)));
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                bridges.restart(delivery, BridgeProcess.start(bridges.get(delivery).workDir(), env.get(delivery)));
+            }
             for (BridgeProcess b : bridges.values()) {
                 b.awaitSubscribed(Duration.ofSeconds(90));
             }
@@ -69,7 +70,6 @@ class BridgeKilledIT {
             }
         } finally {
             traffic.values().forEach(Traffic::close);
-            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }

@@ -47,29 +47,31 @@ class LoggingIT {
 
     @Test
     void should_write_trace_to_info_on_stdout_and_warn_and_worse_on_stderr_at_the_level_set() throws IOException {
-        BridgeProcess bridge = run("text", Map.of("LOG_LEVEL", "debug"));
-        assertThat(textLevels(bridge.stdout())).contains("DEBUG", "INFO")
-                .allMatch(List.of("TRACE", "DEBUG", "INFO")::contains);
-        assertThat(textLevels(bridge.stderr())).isNotEmpty().allMatch(List.of("WARN", "ERROR", "FATAL")::contains);
-        assertThat(bridge.stderr()).contains("WARN  [bridge] " + NO_PROBE);
-        assertThat(bridge.stdout()).doesNotContain(NO_PROBE);
+        try (BridgeProcess bridge = run("text", Map.of("LOG_LEVEL", "debug"))) {
+            assertThat(textLevels(bridge.stdout())).contains("DEBUG", "INFO")
+                    .allMatch(List.of("TRACE", "DEBUG", "INFO")::contains);
+            assertThat(textLevels(bridge.stderr())).isNotEmpty().allMatch(List.of("WARN", "ERROR", "FATAL")::contains);
+            assertThat(bridge.stderr()).contains("WARN  [bridge] " + NO_PROBE);
+            assertThat(bridge.stdout()).doesNotContain(NO_PROBE);
+        }
     }
 
     @Test
     void should_write_one_json_object_per_line_with_log_format_json() throws IOException {
-        BridgeProcess bridge = run("json", Map.of("LOG_FORMAT", "json", "LOG_LEVEL", "info"));
-        ObjectMapper json = new ObjectMapper();
-        List<JsonNode> out = bridge.stdout().lines().map(line -> parse(json, line)).toList();
-        List<JsonNode> err = bridge.stderr().lines().map(line -> parse(json, line)).toList();
-        assertThat(out).isNotEmpty().allSatisfy(o -> assertThat(o.path("log.level").asText()).isEqualTo("INFO"));
-        assertThat(out).anySatisfy(o -> assertThat(o.path("message").asText()).startsWith("Subscribed to MQTT"));
-        assertThat(err).isNotEmpty()
-                .allSatisfy(o -> assertThat(o.path("log.level").asText()).isIn("WARN", "ERROR", "FATAL"));
-        assertThat(err).anySatisfy(o -> {
-            assertThat(o.path("message").asText()).startsWith(NO_PROBE);
-            assertThat(o.path("log.logger").asText()).isEqualTo("bridge");
-            assertThat(o.path("@timestamp").asText()).isNotEmpty();
-        });
+        try (BridgeProcess bridge = run("json", Map.of("LOG_FORMAT", "json", "LOG_LEVEL", "info"))) {
+            ObjectMapper json = new ObjectMapper();
+            List<JsonNode> out = bridge.stdout().lines().map(line -> parse(json, line)).toList();
+            List<JsonNode> err = bridge.stderr().lines().map(line -> parse(json, line)).toList();
+            assertThat(out).isNotEmpty().allSatisfy(o -> assertThat(o.path("log.level").asText()).isEqualTo("INFO"));
+            assertThat(out).anySatisfy(o -> assertThat(o.path("message").asText()).startsWith("Subscribed to MQTT"));
+            assertThat(err).isNotEmpty()
+                    .allSatisfy(o -> assertThat(o.path("log.level").asText()).isIn("WARN", "ERROR", "FATAL"));
+            assertThat(err).anySatisfy(o -> {
+                assertThat(o.path("message").asText()).startsWith(NO_PROBE);
+                assertThat(o.path("log.logger").asText()).isEqualTo("bridge");
+                assertThat(o.path("@timestamp").asText()).isNotEmpty();
+            });
+        }
     }
 
     private static JsonNode parse(ObjectMapper json, String line) {

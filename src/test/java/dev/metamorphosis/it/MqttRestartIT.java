@@ -23,8 +23,8 @@ class MqttRestartIT {
     void should_reconnect_and_receive_what_was_published_while_it_was_away() throws IOException {
         String kafka = Brokers.kafka().bootstrap();
         Map<String, Traffic> traffic = new LinkedHashMap<>();
-        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
-        try (MqttBroker mqtt = MqttBroker.start("restart", true)) {
+        try (MqttBroker mqtt = MqttBroker.start("restart", true);
+             Bridges bridges = new Bridges()) {
             for (String delivery : BridgeProcess.DELIVERIES) {
                 String prefix = "mqtt-restart-" + delivery;
                 bridges.put(delivery, BridgeProcess.start(Files.createTempDirectory("mqtt-restart"),
@@ -57,7 +57,6 @@ class MqttRestartIT {
             }
         } finally {
             traffic.values().forEach(Traffic::close);
-            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }

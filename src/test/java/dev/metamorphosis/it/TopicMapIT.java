@@ -105,9 +105,9 @@ class TopicMapIT {
         byte[] random = new byte[200 * 1024];
         new Random(12).nextBytes(random);
 
-        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-route"), env)
-                .awaitSubscribed(START);
+        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-route"), env);
              Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            bridge.awaitSubscribed(START);
             publisher.publish("tm-route/raw/bytes", allBytes, 1);
             publisher.publish("tm-route/raw/bytes", new byte[0], 1);
             publisher.publish("tm-route/raw/bytes", random, 1);
@@ -208,8 +208,9 @@ class TopicMapIT {
                 """);
         int topics = 105;
         try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-many"),
-                environment("tm-many", kafka, map.toString())).awaitSubscribed(START);
+                environment("tm-many", kafka, map.toString()));
              Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            bridge.awaitSubscribed(START);
             for (int i = 0; i < topics; i++) {
                 publisher.publish("tm-many/" + i, utf8("m" + i), 1);
             }
@@ -244,9 +245,9 @@ class TopicMapIT {
                     """);
             Map<String, String> env = environment("tm-create", strict.bootstrap(), map.toString());
             env.put("KAFKA_TOPIC_PARTITIONS", "2");
-            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-create"), env)
-                    .awaitSubscribed(START);
+            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-create"), env);
                  Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+                bridge.awaitSubscribed(START);
                 publisher.publish("tm-create/a/x", utf8("x"), 1);
                 publisher.publish("tm-create/a/y", utf8("y"), 1);
                 publisher.publish("tm-create/b/z/w", utf8("zw"), 1);
@@ -302,8 +303,8 @@ class TopicMapIT {
             // retained before the bridge subscribes: the broker hands it over on subscribing, retain flag set
             publisher.publish("tm-head/raw/retained", utf8("kept"), 1, true);
             publisher.flush();
-            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-head"), env)
-                    .awaitSubscribed(START)) {
+            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-head"), env)) {
+                bridge.awaitSubscribed(START);
                 publisher.publish("tm-head/raw/all", utf8("{\"t\":21.5}"), 2, false, all);
                 publisher.publish("tm-head/raw/bäre", utf8("bare"), 0);
                 publisher.publish("tm-head/envelope/e", utf8("env"), 1, List.of(new UserProperty("x", "y")));
@@ -385,8 +386,9 @@ class TopicMapIT {
         AtomicInteger next = new AtomicInteger();
         try (KafkaBroker own = KafkaBroker.start("tm-time", Map.of());
              BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-time"),
-                     environment("tm-time", own.bootstrap(), map.toString())).awaitSubscribed(START);
+                     environment("tm-time", own.bootstrap(), map.toString()));
              Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            bridge.awaitSubscribed(START);
             ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
             long down;
             long up;
@@ -459,9 +461,9 @@ class TopicMapIT {
         Map<String, String> env = environment("tm-dead", kafka, map.toString());
         env.put("DEAD_LETTER_TOPIC", "tm-dead-letters");
         String longTopic = "tm-dead/long/" + "x".repeat(242); // tm-dead- and 242: 250 characters
-        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-dead"), env)
-                .awaitSubscribed(START);
+        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-dead"), env);
              Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            bridge.awaitSubscribed(START);
             publisher.publish("tm-dead/ok/1", utf8("before"), 1);
             publisher.publish(longTopic, utf8("too long"), 1);
             publisher.publish("tm-dead/empty", utf8("empty"), 1);
@@ -501,9 +503,9 @@ class TopicMapIT {
         try (KafkaBroker own = KafkaBroker.start("tm-limbo", Map.of())) {
             Map<String, String> env = environment("tm-limbo", own.bootstrap(), map.toString());
             env.put("DEAD_LETTER_TOPIC", "tm-limbo-dead");
-            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-limbo"), env)
-                    .awaitSubscribed(START);
+            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-limbo"), env);
                  Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+                bridge.awaitSubscribed(START);
                 // one set aside while Kafka is up: the dead-letter path has written before
                 publisher.publish(longTopic + "1", utf8("too long 1"), 1);
                 publisher.publish("tm-limbo/ok/1", utf8("before"), 1);
@@ -562,16 +564,15 @@ class TopicMapIT {
         Path dir = Files.createTempDirectory("tm-kill");
         Map<String, String> env = environment("tm-kill", kafka, map.toString());
         try (Traffic traffic = new Traffic("tm-kill", 5)) {
-            BridgeProcess first = BridgeProcess.start(dir, env).awaitSubscribed(START);
-            try {
+            try (BridgeProcess first = BridgeProcess.start(dir, env)) {
+                first.awaitSubscribed(START);
                 traffic.start(Brokers.mqtt().url(), 200);
                 Faults.last(Duration.ofSeconds(10));
                 first.kill();
-            } finally {
-                first.close();
             }
             Faults.last(Duration.ofSeconds(3));
-            try (BridgeProcess second = BridgeProcess.start(dir, env).awaitSubscribed(START)) {
+            try (BridgeProcess second = BridgeProcess.start(dir, env)) {
+                second.awaitSubscribed(START);
                 Faults.last(Duration.ofSeconds(10));
                 traffic.stop();
                 Traffic.Tally tally = traffic.awaitAll(kafka, kafkaTopics, Duration.ofSeconds(120));
