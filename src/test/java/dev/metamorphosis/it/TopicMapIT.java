@@ -25,7 +25,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -41,9 +40,6 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceAccessMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.parallel.Resources;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -51,8 +47,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * TOPIC_MAP on the built jar against real brokers: routing by the first matching rule (templates, keys, sanitised
  * names, raw and envelope values, unmatched messages as before), topics created on a broker that does not create
  * them, MQTT 5 metadata as headers, arrival timestamps through a Kafka outage, invalid names set aside, nothing lost
- * across a SIGKILL, bad map files stopping the start, and the metrics per Kafka topic. Each scenario has a bridge of
- * its own, on topics of its own; they run side by side.
+ * across a SIGKILL, and the metrics per Kafka topic (bad map files: ConfigErrorsTest and ConfigErrorsIT). Each
+ * scenario has a bridge of its own, on topics of its own; they run side by side.
  */
 @Execution(ExecutionMode.CONCURRENT)
 class TopicMapIT {
@@ -585,67 +581,6 @@ class TopicMapIT {
                 }
                 assertThat(second.isAlive()).isTrue();
             }
-        }
-    }
-
-    // ---- 7: bad maps ----
-
-    static Stream<Arguments> badMaps() {
-        return Stream.of(
-                Arguments.of("missing file", null, "", "does not exist"),
-                Arguments.of("not YAML", """
-                        - filter: "a/+"
-                          topic: "x"
-                        - filter: [unclosed
-                        """, "", "YAML"),
-                Arguments.of("unknown key", """
-                        - filter: "a/+"
-                          topic: "x"
-                        - filter: "b/#"
-                          topic: "y"
-                          colour: red
-                        """, "rule 2 (line 5): ", "colour"),
-                Arguments.of("# not last", """
-                        - filter: "a/#/b"
-                          topic: "x"
-                        """, "rule 1 (line 1): ", "a/#/b"),
-                Arguments.of("{3} of two wildcards", """
-                        - filter: "a/+"
-                          topic: "x"
-                        - filter: "a/+/b/+"
-                          topic: "t-{3}"
-                        """, "rule 2 (line 4): ", "{3}"),
-                Arguments.of("unknown format", """
-                        - filter: "a/+"
-                          topic: "x"
-                          format: xml
-                        """, "rule 1 (line 3): ", "xml"));
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("badMaps")
-    void should_exit_1_with_one_line_naming_topic_map_the_file_and_the_rule(String name, String yaml, String rule,
-                                                                            String says) throws IOException {
-        String value;
-        Path file;
-        if (yaml == null) {
-            value = "target/topic-maps/no-such-map.yaml";
-            file = BridgeProcess.repo().resolve(value);
-        } else {
-            file = Files.createTempDirectory("tm-bad").resolve("map.yaml");
-            Files.writeString(file, yaml);
-            value = file.toString();
-        }
-        // brokers nobody listens on: the map is checked before connecting
-        Map<String, String> env = environment("tm-bad", "127.0.0.1:1", value);
-        env.put("MQTT_PORT", "1");
-        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-bad"), env)) {
-            assertThat(bridge.exitCode(Duration.ofSeconds(60))).isEqualTo(1);
-            List<String> lines = bridge.stderr().lines().toList();
-            assertThat(lines).as("stderr").hasSize(1);
-            // after the log line's time and level, as every setting's error
-            assertThat(lines.get(0)).contains("TOPIC_MAP=\"" + value + "\" (" + file + "): " + rule).contains(says);
-            assertThat(bridge.stdout() + bridge.stderr()).doesNotContain("Exception").doesNotContain("\tat ");
         }
     }
 
