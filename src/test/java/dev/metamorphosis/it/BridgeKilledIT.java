@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -19,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * not have; so neither loses anything. Buffered mode loses its spool, as the Go version did.
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 6, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 81 s (142 s on a busy machine)
 class BridgeKilledIT {
 
     @Test

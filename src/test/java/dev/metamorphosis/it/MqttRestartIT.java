@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -17,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and with its persistent session gets what was published while it was away.
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 6, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 133 s
 class MqttRestartIT {
 
     @Test

@@ -6,8 +6,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -18,6 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * spool, exits 0, and nothing is lost (what it never took stays at the MQTT broker for the next start).
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 10, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 249 s
 class ShutdownIT {
 
     @Test

@@ -4,11 +4,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -19,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * spool (Kafka out of reach) against the same bridge with an empty spool. Prints the figure the README quotes.
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 8, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 176 s
 class SpoolMemoryIT {
 
     static final int MESSAGES = 40_000;
