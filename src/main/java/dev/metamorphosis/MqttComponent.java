@@ -35,10 +35,11 @@ import org.slf4j.LoggerFactory;
  * The {@code paho-mqtt5} component with a consumer that keeps a persistent MQTT session whole: same endpoint options,
  * same headers ({@code CamelMqttTopic}, {@code CamelMqttQoS}, {@code CamelPahoMsgProperties}), the payload as body.
  * <p>
- * Camel's own consumer sets its message callback only after connecting, so what the broker sends at once from the
- * session is never handed to the route nor acknowledged, and the broker, its window of unacknowledged messages full,
- * stops sending; and it resubscribes after a reconnect from inside the client's callback thread, which blocks that
- * thread until the request times out. This consumer sets the callback before it connects and resubscribes without
+ * Camel's own consumer (4.17) sets its message callback only after connecting, so what the broker sends at once from
+ * the session is dropped by Paho, never handed to the route nor acknowledged; and it resubscribes after a reconnect
+ * from inside the client's callback thread and waits for the answer without a time limit, while Paho's receiver
+ * waits for that thread: the consumer is stuck until the connection drops. StockPahoConsumerIT shows both. This
+ * consumer sets the callback before it connects and resubscribes without
  * waiting, with retain handling 1 so a resubscription does not deliver the retained messages again.
  */
 @org.apache.camel.spi.annotations.Component("paho-mqtt5")

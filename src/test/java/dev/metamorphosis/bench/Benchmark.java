@@ -26,7 +26,7 @@ import dev.metamorphosis.it.Scrape;
 import dev.metamorphosis.it.Tools;
 
 /**
- * The benchmark ({@code ./mvnw -Pbench}, see the README's Performance section): real brokers on this machine
+ * The benchmark ({@code ./mvnw -Pbench}, see docs/performance.md): real brokers on this machine
  * (Mosquitto when it is installed, else the embedded HiveMQ; Kafka in a child JVM), the raw limits (plain MQTT
  * subscribers, a plain Kafka producer) and the built bridge as its own process, for QoS 1 and 0, payloads of 200 B and
  * 10 KiB, 1 and 100 topics, each delivery mode (durable, at-least-once, buffered); then 2 replicas in a shared
@@ -463,7 +463,7 @@ public final class Benchmark {
         Files.writeString(csv, text);
     }
 
-    /** The table as Markdown, for the README. */
+    /** The table as Markdown, for docs/performance.md. */
     private void printTable() {
         String[][] columns = {{"run", "run"}, {"subscriber", "subscriber"}, {"delivery", "delivery"},
             {"replicas", "replicas"},

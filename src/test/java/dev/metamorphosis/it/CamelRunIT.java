@@ -14,7 +14,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code camel run routes/*.camel.yaml application.properties}, typed as the README says, runs the bridge. */
+/** {@code camel run routes/*.camel.yaml application.properties}, typed as docs/changing-routes.md says, runs the bridge. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CamelRunIT {
 

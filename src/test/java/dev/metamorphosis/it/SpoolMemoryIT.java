@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What a spooled message costs: the bridge's live heap, after a full GC, with 40,000 messages of 200 bytes in its
- * spool (Kafka out of reach) against the same bridge with an empty spool. Prints the figure the README quotes.
+ * spool (Kafka out of reach) against the same bridge with an empty spool. Prints the figure docs/delivery.md quotes.
  */
 @Execution(ExecutionMode.CONCURRENT)
 @Timeout(value = 8, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 176 s
