@@ -100,7 +100,7 @@ class MonitoringTest {
         String kubectl = Tools.required("kubectl", "the Kubernetes client").toString();
         List<Object> documents = new ArrayList<>();
         new Load(LoadSettings.builder().build()).loadAllFromString(Tools.run(null, List.of(kubectl, "kustomize",
-                "deploy/monitoring"))).forEach(documents::add);
+                "--load-restrictor", "LoadRestrictionsNone", "deploy/monitoring"))).forEach(documents::add);
         List<String> kinds = documents.stream().map(d -> (String) ((Map<String, Object>) d).get("kind")).toList();
         assertThat(kinds).contains("StatefulSet", "Service", "ServiceMonitor", "PrometheusRule");
         Map<String, Object> dashboard = (Map<String, Object>) documents.stream()
