@@ -3,10 +3,10 @@ package dev.metamorphosis;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import dev.metamorphosis.it.BridgeProcess;
 import dev.metamorphosis.it.Certs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,16 +30,8 @@ class ConfigErrorsTest {
 
     /** Everything a valid start needs, against brokers nobody listens on, the disk spool in the test's folder. */
     private Map<String, String> valid() {
-        Map<String, String> env = new HashMap<>();
-        env.put("MQTT_BROKER", "127.0.0.1");
-        env.put("MQTT_PORT", "1");
-        env.put("MQTT_TLS", "false");
-        env.put("MQTT_TOPIC", "a/#");
-        env.put("KAFKA_BROKER", "127.0.0.1");
-        env.put("KAFKA_PORT", "1");
-        env.put("KAFKA_TOPIC", "t");
+        Map<String, String> env = BridgeProcess.environment(1, "127.0.0.1:1", "config-errors");
         env.put("SPOOL_DIR", workDir.resolve("spool").toString());
-        env.put("CONFIG_DIR", Path.of("").toAbsolutePath().toString());
         return env;
     }
 
@@ -156,6 +148,7 @@ class ConfigErrorsTest {
         Files.writeString(workDir.resolve(".env"), "# a .env file\nexport KAFKA_BATCH_SIZE=\"from-dotenv\"\n"
                 + "KAFKA_INTERVAL=from-dotenv # comment\n");
         Map<String, String> env = valid();
+        env.remove("KAFKA_INTERVAL"); // from .env only
         env.put("KAFKA_BATCH_SIZE", "from-env");
         assertThat(refusal(env, "--kafka-batch-size=from-flag")).startsWith("KAFKA_BATCH_SIZE=\"from-flag\"");
         assertThat(refusal(env, "-kafka-batch-size", "7")).startsWith("KAFKA_INTERVAL=\"from-dotenv\"");
