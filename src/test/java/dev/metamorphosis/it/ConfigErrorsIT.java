@@ -81,7 +81,7 @@ class ConfigErrorsIT {
         Path dir = Files.createTempDirectory("config-errors");
         // the first one keeps running: MQTT is tried again for as long as it takes
         try (BridgeProcess holder = BridgeProcess.start(dir, valid())) {
-            await("the first bridge up, holding the spool").atMost(Duration.ofSeconds(60))
+            await("the first bridge up, holding the spool").atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofMillis(200)).until(() -> {
                         assertThat(holder.isAlive()).as("first bridge running; stderr: " + holder.stderr()).isTrue();
                         return Files.exists(dir.resolve("spool/lock"))
