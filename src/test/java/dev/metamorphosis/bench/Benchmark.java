@@ -23,6 +23,7 @@ import dev.metamorphosis.it.Load;
 import dev.metamorphosis.it.Mosquitto;
 import dev.metamorphosis.it.MqttBroker;
 import dev.metamorphosis.it.Scrape;
+import dev.metamorphosis.it.Tools;
 
 /**
  * The benchmark ({@code ./mvnw -Pbench}, see docs/performance.md): real brokers on this machine
@@ -89,7 +90,7 @@ public final class Benchmark {
     private void run() throws Exception {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Optional<Path> mosquittoExecutable = "hivemq".equals(System.getProperty("bench.broker"))
-                ? Optional.empty() : Mosquitto.executable();
+                ? Optional.empty() : Tools.find("mosquitto");
         Mosquitto mosquitto = null;
         MqttBroker hivemq = null;
         String brokerName;
@@ -417,8 +418,8 @@ public final class Benchmark {
             return;
         }
         for (int r = 0; r < bridges.size(); r++) {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd")
-                    .toString(), Long.toString(bridges.get(r).pid())));
+            List<String> command = new ArrayList<>(List.of(Tools.jdk("jcmd").toString(),
+                    Long.toString(bridges.get(r).pid())));
             if (action.equals("start")) {
                 Path settings = out.resolve("runs").resolve("profile-1ms.jfc");
                 if (!Files.exists(settings)) {

@@ -124,7 +124,18 @@ public final class BridgeProcess implements AutoCloseable {
      * retried every second) plus the delivery mode; a map to add to.
      */
     public static Map<String, String> environment(int mqttPort, String kafkaBootstrap, String prefix, String delivery) {
-        Map<String, String> env = new java.util.HashMap<>(Map.of(
+        Map<String, String> env = environment(mqttPort, kafkaBootstrap, prefix);
+        env.put("DELIVERY", delivery);
+        return env;
+    }
+
+    /**
+     * The environment of a bridge on the given brokers in the default delivery mode, with the Go version's variables:
+     * topic filter {@code prefix/#}, client id and Kafka topic {@code prefix}, Kafka written and retried every
+     * second, the configuration of this repository; a map to add to. The one place tests build it.
+     */
+    public static Map<String, String> environment(int mqttPort, String kafkaBootstrap, String prefix) {
+        return new java.util.HashMap<>(Map.of(
                 "MQTT_BROKER", "127.0.0.1",
                 "MQTT_PORT", Integer.toString(mqttPort),
                 "MQTT_TLS", "false",
@@ -135,8 +146,6 @@ public final class BridgeProcess implements AutoCloseable {
                 "KAFKA_INTERVAL", "1",
                 "KAFKA_RETRY_INTERVAL", "1",
                 "CONFIG_DIR", repo().toString()));
-        env.put("DELIVERY", delivery);
-        return env;
     }
 
     /** Waits until the bridge has subscribed to MQTT once more than it had (a restart of its subscription). */

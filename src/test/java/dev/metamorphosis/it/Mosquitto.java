@@ -1,6 +1,5 @@
 package dev.metamorphosis.it;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Socket;
@@ -9,11 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
 import static org.awaitility.Awaitility.await;
 
@@ -47,31 +42,12 @@ public final class Mosquitto implements AutoCloseable {
         this.version = version;
     }
 
-    /** The mosquitto executable on the PATH or in /usr/sbin, if installed. */
-    public static Optional<Path> executable() {
-        String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator + "/usr/sbin";
-        for (String folder : path.split(File.pathSeparator)) {
-            Path candidate = Path.of(folder, "mosquitto");
-            if (Files.isExecutable(candidate)) {
-                return Optional.of(candidate);
-            }
-        }
-        return Optional.empty();
-    }
-
     /**
-     * The mosquitto executable, for a test that cannot run without a real Mosquitto: the test is skipped when none is
-     * installed, but under {@code CI=true} (where {@code .ci/run} installs it) it fails, so a CI run cannot pass
-     * without having run it.
+     * The mosquitto executable, for a test that cannot run without a real Mosquitto: skipped when none is installed,
+     * failed under {@code CI=true}, where {@code .ci/run} installs it ({@link Tools#required}).
      */
     public static Path required() {
-        Optional<Path> executable = executable();
-        String missing = "mosquitto is not installed (apt-get install mosquitto); this test needs a real Mosquitto";
-        if (executable.isEmpty() && "true".equalsIgnoreCase(System.getenv("CI"))) {
-            Assertions.fail(missing + ", and CI=true: a CI run must not skip it");
-        }
-        Assumptions.assumeTrue(executable.isPresent(), missing);
-        return executable.get();
+        return Tools.required("mosquitto", "apt-get install mosquitto; this test needs a real Mosquitto");
     }
 
     /** Starts Mosquitto with two limits lifted: unbounded queues, 1,000 in flight (see the class comment). */

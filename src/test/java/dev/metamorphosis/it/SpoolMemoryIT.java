@@ -1,16 +1,16 @@
 package dev.metamorphosis.it;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and holds it within 25 % of that and at most 600 bytes (the default spool of 100,000 in 60 MB).
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 8, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 176 s
 class SpoolMemoryIT {
 
     static final int MESSAGES = 40_000;
@@ -60,23 +61,11 @@ class SpoolMemoryIT {
     }
 
     /** Used heap after a full collection, in bytes, as the JVM reports it. */
-    private static long liveHeap(BridgeProcess bridge) throws IOException {
-        jcmd(bridge, "GC.run");
-        String info = jcmd(bridge, "GC.heap_info");
+    private static long liveHeap(BridgeProcess bridge) {
+        Tools.jcmd(bridge.pid(), "GC.run");
+        String info = Tools.jcmd(bridge.pid(), "GC.heap_info");
         Matcher used = Pattern.compile("total \\d+K, used (\\d+)K").matcher(info);
         assertThat(used.find()).as(info).isTrue();
         return Long.parseLong(used.group(1)) * 1024;
-    }
-
-    private static String jcmd(BridgeProcess bridge, String command) throws IOException {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(bridge.pid()), command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            assertThat(p.waitFor()).as(out).isZero();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return out;
     }
 }
