@@ -11,7 +11,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The built bridge ({@code target/metamorphosis.jar}) as a child process, as a user runs it: its own working
@@ -48,6 +52,27 @@ public final class BridgeProcess implements AutoCloseable {
     /** The jar failsafe built, or {@code target/metamorphosis.jar} when run from an IDE after a package. */
     public static Path jar() {
         return Path.of(System.getProperty("metamorphosis.jar", "target/metamorphosis.jar")).toAbsolutePath();
+    }
+
+    /**
+     * A jar without classes whose manifest puts the Paho jar before {@link #jar()}: run through the entrypoint (as
+     * {@code METAMORPHOSIS_JAR}), the bridge reads MQTT payloads with Paho's own {@code CountingInputStream}, a byte
+     * per call, as before the bridge had its own. Written to {@code dir}.
+     */
+    public static Path pahoFirstJar(Path dir) {
+        Path jar = dir.resolve("paho-first.jar");
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "dev.metamorphosis.Main");
+        try (Stream<Path> lib = Files.list(jar().resolveSibling("lib"))) {
+            Path paho = lib.filter(p -> p.getFileName().toString().startsWith("org.eclipse.paho.mqttv5.client-"))
+                    .findFirst().orElseThrow();
+            manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, paho.toUri() + " " + jar().toUri());
+            new JarOutputStream(Files.newOutputStream(jar), manifest).close();
+            return jar;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The repository root, which holds routes/ and application.properties. */

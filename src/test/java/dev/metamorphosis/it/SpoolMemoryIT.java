@@ -18,15 +18,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What a spooled message costs: the bridge's live heap, after a full GC, with 40,000 messages of 200 bytes in its
- * spool (Kafka out of reach) against the same bridge with an empty spool. Prints the figure the README quotes.
+ * spool (Kafka out of reach) against the same bridge with an empty spool. Prints the figure docs/delivery.md quotes,
+ * and holds it within 25 % of that and at most 600 bytes (the default spool of 100,000 in 60 MB).
  */
 @Execution(ExecutionMode.CONCURRENT)
 class SpoolMemoryIT {
 
     static final int MESSAGES = 40_000;
+    /** Bytes of heap a spooled 200-byte message takes, as docs/delivery.md quotes it. */
+    static final int QUOTED = 500;
 
     @Test
-    void should_hold_a_spooled_200_byte_message_in_under_4_kib_of_heap() throws IOException {
+    void should_hold_a_spooled_200_byte_message_in_about_500_bytes_of_heap() throws IOException {
         try (TcpProxy toKafka = new TcpProxy();
              KafkaBroker kafka = KafkaBroker.startBehind("spool-memory", toKafka);
              Traffic traffic = new Traffic("spool-memory", 10)) {
@@ -45,7 +48,7 @@ class SpoolMemoryIT {
                 long perMessage = (full - empty) / MESSAGES;
                 Traffic.report("RESULT | spool-memory | buffered | " + MESSAGES + " messages of 200 bytes | "
                                    + perMessage + " bytes of heap per spooled message");
-                assertThat(perMessage).isPositive().isLessThan(4096);
+                assertThat(perMessage).isBetween(QUOTED * 3L / 4, Math.min(QUOTED * 5L / 4, 600));
                 toKafka.refuse(false);
                 traffic.awaitAll(kafka.bootstrap(), "spool-memory", Duration.ofSeconds(180));
             }

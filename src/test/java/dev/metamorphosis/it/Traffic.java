@@ -55,7 +55,7 @@ public final class Traffic implements AutoCloseable {
         }
     }
 
-    /** Prints a result line and appends it to {@code target/delivery-results.txt}, where the README's table comes from. */
+    /** Prints a result line and appends it to {@code target/delivery-results.txt}, where the table of docs/delivery.md comes from. */
     public static void report(String line) {
         System.out.println(line);
         try {
