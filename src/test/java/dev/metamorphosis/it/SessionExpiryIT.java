@@ -9,16 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicInteger;
 
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
-import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,12 +31,7 @@ class SessionExpiryIT {
         String topic = "session-kept";
         try (Mosquitto mosquitto = Mosquitto.startLoggingPackets(Mosquitto.required(), dir.resolve("mosquitto"))) {
             Map<String, String> env = environment(mosquitto, topic, 600);
-            try (BridgeProcess bridge = BridgeProcess.start(Files.createDirectories(dir.resolve("bridge")), env)) {
-                bridge.awaitSubscribed(Duration.ofSeconds(90));
-                publish(mosquitto, topic, "before");
-                Records.await(Brokers.kafka().bootstrap(), topic, MESSAGES, Duration.ofSeconds(60));
-                stop(bridge);
-            }
+            runAndStop(dir.resolve("bridge"), env, mosquitto, topic);
             publish(mosquitto, topic, "away");
             try (BridgeProcess bridge = BridgeProcess.start(dir.resolve("bridge"), env)) {
                 bridge.awaitSubscribed(Duration.ofSeconds(90));
@@ -62,17 +48,12 @@ class SessionExpiryIT {
     void should_lose_the_session_and_what_it_held_when_away_for_longer_than_the_session_expiry() throws Exception {
         Path dir = Files.createTempDirectory("session-expired");
         String topic = "session-expired";
-        try (Mosquitto mosquitto = Mosquitto.startLoggingPackets(Mosquitto.required(), dir.resolve("mosquitto"));
-             ExpiredSessions expired = new ExpiredSessions(mosquitto)) {
+        try (Mosquitto mosquitto = Mosquitto.startLoggingPackets(Mosquitto.required(), dir.resolve("mosquitto"))) {
             Map<String, String> env = environment(mosquitto, topic, 3);
-            try (BridgeProcess bridge = BridgeProcess.start(Files.createDirectories(dir.resolve("bridge")), env)) {
-                bridge.awaitSubscribed(Duration.ofSeconds(90));
-                publish(mosquitto, topic, "before");
-                Records.await(Brokers.kafka().bootstrap(), topic, MESSAGES, Duration.ofSeconds(60));
-                stop(bridge);
-            }
+            runAndStop(dir.resolve("bridge"), env, mosquitto, topic);
             publish(mosquitto, topic, "away");
-            await("the broker lets the session expire").atMost(Duration.ofSeconds(60)).until(() -> expired.count() == 1);
+            await("the broker lets the session expire").atMost(Duration.ofSeconds(60))
+                    .until(() -> expiredSessions(mosquitto) == 1);
             publish(mosquitto, topic, "expired");
             try (BridgeProcess bridge = BridgeProcess.start(dir.resolve("bridge"), env)) {
                 bridge.awaitSubscribed(Duration.ofSeconds(90));
@@ -94,10 +75,19 @@ class SessionExpiryIT {
         return env;
     }
 
-    /** SIGTERM, and the bridge exits 0 once it has written what it held. */
-    private static void stop(BridgeProcess bridge) {
-        bridge.terminate();
-        assertThat(bridge.exitCode(Duration.ofSeconds(60))).as("exit code on SIGTERM").isZero();
+    /**
+     * Runs the bridge in that folder until "before" 0 to 19 are in Kafka, then stops it with SIGTERM, on which it
+     * exits 0 once it has written what it held.
+     */
+    private static void runAndStop(Path workDir, Map<String, String> env, Mosquitto mosquitto, String topic)
+            throws IOException {
+        try (BridgeProcess bridge = BridgeProcess.start(Files.createDirectories(workDir), env)) {
+            bridge.awaitSubscribed(Duration.ofSeconds(90));
+            publish(mosquitto, topic, "before");
+            Records.await(Brokers.kafka().bootstrap(), topic, MESSAGES, Duration.ofSeconds(60));
+            bridge.terminate();
+            assertThat(bridge.exitCode(Duration.ofSeconds(60))).as("exit code on SIGTERM").isZero();
+        }
     }
 
     /** What Mosquitto's CONNACKs to the client said, in order: (session present, reason code). */
@@ -141,52 +131,27 @@ class SessionExpiryIT {
         return all;
     }
 
-    /** The sessions Mosquitto has let expire, from its {@code $SYS/broker/clients/expired}, updated every second. */
-    private static final class ExpiredSessions implements AutoCloseable {
-        private final MqttClient client;
-        private final AtomicInteger count = new AtomicInteger(-1);
-
-        ExpiredSessions(Mosquitto mosquitto) throws MqttException {
-            client = new MqttClient(mosquitto.url(), "sys-" + UUID.randomUUID(), new MemoryPersistence());
-            client.setCallback(new MqttCallback() {
-                @Override
-                public void messageArrived(String topic, MqttMessage message) {
-                    count.set(Integer.parseInt(new String(message.getPayload(), StandardCharsets.US_ASCII).strip()));
+    /** The sessions Mosquitto has let expire so far: its retained {@code $SYS/broker/clients/expired}. */
+    private static int expiredSessions(Mosquitto mosquitto) throws IOException {
+        try (Wire wire = new Wire("127.0.0.1", mosquitto.port(), "sys-" + UUID.randomUUID(), 0)) {
+            wire.socket.setSoTimeout(10_000);
+            wire.subscribe("$SYS/broker/clients/expired", 0);
+            Wire.Packet publish;
+            do {
+                publish = wire.read();
+            } while (publish.type() != Wire.PUBLISH);
+            byte[] body = publish.body();
+            int at = 2 + Wire.packetId(body, 0); // after the topic (QoS 0: no packet id)
+            int properties = 0;
+            for (int shift = 0; ; shift += 7) {
+                int b = body[at++] & 0xff;
+                properties |= (b & 0x7f) << shift;
+                if ((b & 0x80) == 0) {
+                    break;
                 }
-
-                @Override
-                public void disconnected(MqttDisconnectResponse response) {
-                }
-
-                @Override
-                public void mqttErrorOccurred(MqttException exception) {
-                }
-
-                @Override
-                public void deliveryComplete(IMqttToken token) {
-                }
-
-                @Override
-                public void connectComplete(boolean reconnect, String serverURI) {
-                }
-
-                @Override
-                public void authPacketArrived(int reasonCode, MqttProperties properties) {
-                }
-            });
-            client.connect();
-            client.subscribe("$SYS/broker/clients/expired", 0);
-            await("$SYS/broker/clients/expired").atMost(Duration.ofSeconds(30)).until(() -> count.get() == 0);
-        }
-
-        int count() {
-            return count.get();
-        }
-
-        @Override
-        public void close() throws MqttException {
-            client.disconnect();
-            client.close();
+            }
+            at += properties;
+            return Integer.parseInt(new String(body, at, body.length - at, StandardCharsets.US_ASCII).strip());
         }
     }
 }
