@@ -53,7 +53,7 @@ class StalledPipelineIT {
                         .atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
                         .until(() -> bridge.metric(AGE) >= STALLED_SECONDS && bridge.metric("kafka_errors") >= 1
                                      && bridge.metric("metamorphosis_kafka_connected") == 1
-                                     && Http.get(bridge.healthPort(), "/readyz").status() == 200);
+                                     && ready(bridge));
                 double age = bridge.metric(AGE);
                 assertThat(age).as(delivery + ": no older than the test").isLessThanOrEqualTo(
                         (System.currentTimeMillis() - started) / 1000.0);
@@ -72,17 +72,22 @@ class StalledPipelineIT {
             for (String delivery : BridgeProcess.DELIVERIES) {
                 BridgeProcess bridge = bridges.get(delivery);
                 String topic = "stalled-" + delivery;
-                List<String> written = Records.await(kafka, topic, MESSAGES, Duration.ofSeconds(120)).stream()
+                await(delivery + ": the spool empty, the age back to 0").atMost(Duration.ofSeconds(120))
+                        .until(() -> bridge.metric(AGE) == 0 && bridge.metric("metamorphosis_spool_messages") == 0);
+                List<String> written = Records.read(kafka, topic).stream()
                         .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
                 assertThat(written).as(delivery + ": every message once, in order").isEqualTo(envelopes(topic));
-                await(delivery + ": the spool empty, the age back to 0").atMost(Duration.ofSeconds(60))
-                        .until(() -> bridge.metric(AGE) == 0 && bridge.metric("metamorphosis_spool_messages") == 0);
                 assertThat(bridge.metric("metamorphosis_kafka_records_written_total")).as(delivery + ": counted")
                         .isEqualTo(MESSAGES);
             }
         } finally {
             bridges.values().forEach(BridgeProcess::close);
         }
+    }
+
+    private static boolean ready(BridgeProcess bridge) {
+        Http.Response readyz = Http.get(bridge.healthPort(), "/readyz");
+        return readyz != null && readyz.status() == 200;
     }
 
     private static void publish(String prefix) {
