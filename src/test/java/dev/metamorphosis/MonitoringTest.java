@@ -70,7 +70,8 @@ class MonitoringTest {
         }
         assertThat(alerts).contains("MetamorphosisKafkaDown", "MetamorphosisMqttDisconnected",
                 "MetamorphosisSpoolFilling", "MetamorphosisMessagesDropped", "MetamorphosisNoMessages",
-                "MetamorphosisLatencyHigh", "MetamorphosisSpoolDiskFilling", "MetamorphosisSpoolCorrupt");
+                "MetamorphosisLatencyHigh", "MetamorphosisSpoolDiskFilling", "MetamorphosisSpoolCorrupt",
+                "MetamorphosisPipelineStalled");
     }
 
     @Test

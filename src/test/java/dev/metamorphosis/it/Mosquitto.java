@@ -63,6 +63,16 @@ public final class Mosquitto implements AutoCloseable {
         return launch(executable, dir, List.of());
     }
 
+    /**
+     * Starts Mosquitto as {@link #start} does, also logging every MQTT packet it sends or receives (see
+     * {@link #packets}) and publishing its {@code $SYS} topics every second ({@code $SYS/broker/clients/expired}: the
+     * sessions it has let expire).
+     */
+    public static Mosquitto startLoggingPackets(Path executable, Path dir) {
+        return launch(executable, dir, List.of("max_queued_messages 0", "max_inflight_messages 1000", "log_type debug",
+                "sys_interval 1"));
+    }
+
     private static Mosquitto launch(Path executable, Path dir, List<String> limits) {
         try {
             int port = Ports.free();
@@ -113,6 +123,21 @@ public final class Mosquitto implements AutoCloseable {
     public List<String> drops() {
         try {
             return Files.readAllLines(log).stream().filter(l -> l.contains("messages are being dropped")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The lines of its log about packets to or from one client, started with {@link #startLoggingPackets}, as
+     * Mosquitto writes them: {@code Sending PUBLISH to <id> (d0, q2, r0, m1, '<topic>', ... (5 bytes))},
+     * {@code Received PUBREC from <id> (Mid: 1)}, {@code Sending CONNACK to <id> (0, 0)} (session present, reason).
+     */
+    public List<String> packets(String clientId) {
+        try {
+            return Files.readAllLines(log).stream().map(l -> l.substring(l.indexOf(": ") + 2))
+                    .filter(l -> l.contains(" to " + clientId + " (") || l.contains(" from " + clientId + " (")
+                                 || l.equals("Received SUBSCRIBE from " + clientId)).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
