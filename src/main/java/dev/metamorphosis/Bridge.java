@@ -71,6 +71,12 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
                     ? e.getMessage() : "cannot be read: " + causeOf(e));
             Runtime.getRuntime().halt(1);
         }
+        if ("2".equals(properties.resolveProperty("mqtt.qos").orElse("")) && (spool.durable() || spool.atLeastOnce())) {
+            LOG.warn("MQTT_QOS=2: the MQTT client acknowledges a QoS 2 message (PUBREC) as it arrives, so a bridge "
+                     + "killed before {} loses it; MQTT_QOS=1 keeps DELIVERY={}'s guarantee (docs/delivery.md)",
+                     spool.durable() ? "the spool's sync" : "Kafka has it", properties.resolveProperty("delivery")
+                    .orElseThrow());
+        }
         String probeTopic = properties.resolveProperty("kafka.test.topic").orElse("");
         List<String> filters = Settings.split(properties.resolveProperty(Settings.DERIVED + "mqtt.filters")
                 .orElseThrow());

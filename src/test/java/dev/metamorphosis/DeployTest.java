@@ -1,7 +1,6 @@
 package dev.metamorphosis;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.metamorphosis.it.Tools;
 import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -81,12 +80,8 @@ class DeployTest {
 
     /** What kubectl kustomize builds of deploy/kubernetes, as docs/operations.md says to build it; skips the test when kubectl is not installed. */
     static List<Object> kustomize() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")), "kubectl is not installed");
-        Process kubectl = new ProcessBuilder("kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone",
-                KUBERNETES.toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String built = new String(kubectl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(kubectl.waitFor()).as("kubectl kustomize exit code").isZero();
+        String built = Tools.run(null, List.of(Tools.required("kubectl", "the Kubernetes client").toString(),
+                "kustomize", "--load-restrictor", "LoadRestrictionsNone", KUBERNETES.toString()));
         List<Object> documents = new ArrayList<>();
         new Load(LoadSettings.builder().build()).loadAllFromString(built).forEach(documents::add);
         return documents;

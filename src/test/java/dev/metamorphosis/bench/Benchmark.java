@@ -23,6 +23,7 @@ import dev.metamorphosis.it.Load;
 import dev.metamorphosis.it.Mosquitto;
 import dev.metamorphosis.it.MqttBroker;
 import dev.metamorphosis.it.Scrape;
+import dev.metamorphosis.it.Tools;
 
 /**
  * The benchmark ({@code ./mvnw -Pbench}, see docs/performance.md): real brokers on this machine
@@ -43,7 +44,9 @@ import dev.metamorphosis.it.Scrape;
  * {@code bench.env} more settings for the bridge ({@code KAFKA_BATCH_SIZE=500;DELIVERY=buffered}), {@code bench.rate}
  * a steady rate for the measured part of the throughput runs instead of as fast as the publisher goes,
  * {@code bench.jfr} true to record each measured bridge run with JFR, {@code bench.threads} true to print where each
- * run's CPU went.
+ * run's CPU went, {@code bench.variants} more bridges to run beside each throughput case's, in the same run, as
+ * {@code label:KEY=VALUE,KEY=VALUE} separated by {@code |} (for a before and after: another build's jar and
+ * configuration, {@code before:METAMORPHOSIS_JAR=/old/target/metamorphosis.jar,CONFIG_DIR=/old}).
  */
 public final class Benchmark {
 
@@ -67,6 +70,7 @@ public final class Benchmark {
     private final int connections = Integer.getInteger("bench.connections", 4);
     private final int window = Integer.getInteger("bench.window", 1000);
     private final List<String> only = List.of(System.getProperty("bench.only", "").split(","));
+    private final Map<String, Map<String, String>> variants = variants(System.getProperty("bench.variants", ""));
     private final boolean showThreads = Boolean.getBoolean("bench.threads");
     private final List<Map<String, String>> rows = new ArrayList<>();
     private final Map<String, Double> raw = new HashMap<>();
@@ -90,7 +94,7 @@ public final class Benchmark {
     private void run() throws Exception {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Optional<Path> mosquittoExecutable = "hivemq".equals(System.getProperty("bench.broker"))
-                ? Optional.empty() : Mosquitto.executable();
+                ? Optional.empty() : Tools.find("mosquitto");
         Mosquitto mosquitto = null;
         MqttBroker hivemq = null;
         String brokerName;
@@ -190,9 +194,17 @@ public final class Benchmark {
                 filter -> new PlainSubscriber("127.0.0.1", mqttPort, filter, qos, 65535));
         double paho = plain(name, "plain Paho subscriber", qos, size, topics, n,
                 filter -> new PahoSubscriber("127.0.0.1", mqttPort, filter, qos, 8000));
-        raw.put(name, Math.max(wire, paho));
+        double limit = Math.max(wire, paho);
+        if (size > 1024) {
+            limit = Math.min(limit, envelopeProducer(name, size, n));
+        }
+        raw.put(name, limit);
         for (String delivery : DELIVERIES) {
             bridge(name, name, qos, size, topics, n, delivery, 1, Integer.getInteger("bench.rate", 0), Map.of());
+            for (Map.Entry<String, Map<String, String>> variant : variants.entrySet()) {
+                bridge(name + " [" + variant.getKey() + "]", name, qos, size, topics, n, delivery, 1,
+                        Integer.getInteger("bench.rate", 0), variant.getValue());
+            }
         }
         if (name.equals(JVM_DEFAULTS_CASE)) {
             // the launcher's JVM settings (above) against none, in the same run: what they cost in throughput
@@ -201,6 +213,44 @@ public final class Benchmark {
                         Integer.getInteger("bench.rate", 0), Map.of(), true);
             }
         }
+        if (size > 1024) {
+            // before, in the same run: Paho's own CountingInputStream, which reads a payload a byte per call
+            bridge(name + ", Paho's own CountingInputStream", name, qos, size, topics, n, DELIVERIES[0], 1,
+                    Integer.getInteger("bench.rate", 0),
+                    Map.of("METAMORPHOSIS_JAR", BridgeProcess.pahoFirstJar(out).toString()));
+        }
+    }
+
+    /**
+     * A plain Kafka producer ({@code acks=all}) writing records of the size of a large payload's envelope: at 10 KiB
+     * the raw limit may be Kafka's rather than MQTT's, and it is the lower of the two.
+     */
+    private double envelopeProducer(String name, int size, int n) {
+        int record = 4 * ((size + 2) / 3) + "{\"topic\":\"bench-1/m/0\",\"content\":\"\"}".length();
+        String producer = String.format(Locale.ROOT, "plain producer %,d B", record);
+        double rate = kafkaSide.producerRate("bench-producer-" + ++runs, n, record);
+        System.out.printf("%-24s %,9.0f msg/s  %s%n", name, rate, producer);
+        row(name, producer, "", 0, n, null, rate, null, null, "");
+        return rate;
+    }
+
+    /** {@code label:KEY=VALUE,KEY=VALUE|label:...}: the settings of each variant, by label, in order. */
+    private static Map<String, Map<String, String>> variants(String spec) {
+        Map<String, Map<String, String>> out = new LinkedHashMap<>();
+        for (String variant : spec.split("\\|")) {
+            if (!variant.contains(":")) {
+                continue;
+            }
+            Map<String, String> env = new LinkedHashMap<>();
+            for (String setting : variant.substring(variant.indexOf(':') + 1).split(",")) {
+                if (setting.contains("=")) {
+                    env.put(setting.substring(0, setting.indexOf('=')).strip(),
+                            setting.substring(setting.indexOf('=') + 1).strip());
+                }
+            }
+            out.put(variant.substring(0, variant.indexOf(':')).strip(), env);
+        }
+        return out;
     }
 
     /** A plain subscriber's rate for this case, after a warm-up; the faster of the two is the raw limit. */
@@ -432,8 +482,8 @@ public final class Benchmark {
             return;
         }
         for (int r = 0; r < bridges.size(); r++) {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd")
-                    .toString(), Long.toString(bridges.get(r).pid())));
+            List<String> command = new ArrayList<>(List.of(Tools.jdk("jcmd").toString(),
+                    Long.toString(bridges.get(r).pid())));
             if (action.equals("start")) {
                 Path settings = out.resolve("runs").resolve("profile-1ms.jfc");
                 if (!Files.exists(settings)) {

@@ -11,7 +11,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The built bridge ({@code target/metamorphosis.jar}) as a child process, as a user runs it: its own working
@@ -48,6 +52,27 @@ public final class BridgeProcess implements AutoCloseable {
     /** The jar failsafe built, or {@code target/metamorphosis.jar} when run from an IDE after a package. */
     public static Path jar() {
         return Path.of(System.getProperty("metamorphosis.jar", "target/metamorphosis.jar")).toAbsolutePath();
+    }
+
+    /**
+     * A jar without classes whose manifest puts the Paho jar before {@link #jar()}: run through the entrypoint (as
+     * {@code METAMORPHOSIS_JAR}), the bridge reads MQTT payloads with Paho's own {@code CountingInputStream}, a byte
+     * per call, as before the bridge had its own. Written to {@code dir}.
+     */
+    public static Path pahoFirstJar(Path dir) {
+        Path jar = dir.resolve("paho-first.jar");
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "dev.metamorphosis.Main");
+        try (Stream<Path> lib = Files.list(jar().resolveSibling("lib"))) {
+            Path paho = lib.filter(p -> p.getFileName().toString().startsWith("org.eclipse.paho.mqttv5.client-"))
+                    .findFirst().orElseThrow();
+            manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, paho.toUri() + " " + jar().toUri());
+            new JarOutputStream(Files.newOutputStream(jar), manifest).close();
+            return jar;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The repository root, which holds routes/ and application.properties. */
@@ -98,7 +123,18 @@ public final class BridgeProcess implements AutoCloseable {
      * retried every second) plus the delivery mode; a map to add to.
      */
     public static Map<String, String> environment(int mqttPort, String kafkaBootstrap, String prefix, String delivery) {
-        Map<String, String> env = new java.util.HashMap<>(Map.of(
+        Map<String, String> env = environment(mqttPort, kafkaBootstrap, prefix);
+        env.put("DELIVERY", delivery);
+        return env;
+    }
+
+    /**
+     * The environment of a bridge on the given brokers in the default delivery mode, with the Go version's variables:
+     * topic filter {@code prefix/#}, client id and Kafka topic {@code prefix}, Kafka written and retried every
+     * second, the configuration of this repository; a map to add to. The one place tests build it.
+     */
+    public static Map<String, String> environment(int mqttPort, String kafkaBootstrap, String prefix) {
+        return new java.util.HashMap<>(Map.of(
                 "MQTT_BROKER", "127.0.0.1",
                 "MQTT_PORT", Integer.toString(mqttPort),
                 "MQTT_TLS", "false",
@@ -109,8 +145,6 @@ public final class BridgeProcess implements AutoCloseable {
                 "KAFKA_INTERVAL", "1",
                 "KAFKA_RETRY_INTERVAL", "1",
                 "CONFIG_DIR", repo().toString()));
-        env.put("DELIVERY", delivery);
-        return env;
     }
 
     /** Waits until the bridge has subscribed to MQTT once more than it had (a restart of its subscription). */

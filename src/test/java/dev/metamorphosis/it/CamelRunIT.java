@@ -50,6 +50,12 @@ class CamelRunIT {
     }
 
     @Test
+    void should_read_mqtt_payloads_through_the_bridges_own_counting_stream() {
+        assertThat(camel.stdout()).contains(PayloadReadIT.BULK + "file:" + BridgeProcess.jar());
+        assertThat(camel.stdout() + camel.stderr()).doesNotContain(PayloadReadIT.BYTE_PER_CALL);
+    }
+
+    @Test
     void should_write_the_probe_before_subscribing() {
         List<ConsumerRecord<byte[], byte[]>> probe = Records.await(Brokers.kafka().bootstrap(), PROBE_TOPIC, 1,
                 Duration.ofSeconds(60));

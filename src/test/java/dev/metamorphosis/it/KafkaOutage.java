@@ -21,8 +21,8 @@ final class KafkaOutage {
 
     static void run(String name, Duration length, Consumer<KafkaBroker> begin, Consumer<KafkaBroker> end) {
         Map<String, Traffic> traffic = new LinkedHashMap<>();
-        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
-        try (KafkaBroker kafka = KafkaBroker.start(name, Map.of())) {
+        try (KafkaBroker kafka = KafkaBroker.start(name, Map.of());
+             Bridges bridges = new Bridges()) {
             for (String delivery : BridgeProcess.DELIVERIES) {
                 String prefix = name + "-" + delivery;
                 bridges.put(delivery, BridgeProcess.start(Files.createTempDirectory(name),
@@ -56,7 +56,6 @@ final class KafkaOutage {
             throw new UncheckedIOException(e);
         } finally {
             traffic.values().forEach(Traffic::close);
-            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }

@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -17,14 +19,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and with its persistent session gets what was published while it was away.
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 6, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 133 s
 class MqttRestartIT {
 
     @Test
     void should_reconnect_and_receive_what_was_published_while_it_was_away() throws IOException {
         String kafka = Brokers.kafka().bootstrap();
         Map<String, Traffic> traffic = new LinkedHashMap<>();
-        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
-        try (MqttBroker mqtt = MqttBroker.start("restart", true)) {
+        try (MqttBroker mqtt = MqttBroker.start("restart", true);
+             Bridges bridges = new Bridges()) {
             for (String delivery : BridgeProcess.DELIVERIES) {
                 String prefix = "mqtt-restart-" + delivery;
                 bridges.put(delivery, BridgeProcess.start(Files.createTempDirectory("mqtt-restart"),
@@ -57,7 +60,6 @@ class MqttRestartIT {
             }
         } finally {
             traffic.values().forEach(Traffic::close);
-            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }
