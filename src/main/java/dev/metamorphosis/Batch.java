@@ -3,27 +3,27 @@ package dev.metamorphosis;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.apache.camel.AggregationStrategy;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
-import org.apache.camel.Predicate;
+import org.apache.camel.Processor;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.spi.Synchronization;
 import org.apache.camel.support.DefaultExchange;
 
 /**
- * Collects envelopes into one batch exchange whose body is the list of their exchanges, one Kafka record each; each
- * envelope leaves the spool's queue as it joins ({@link Spool#take}). As the aggregator's completion predicate, a batch
- * is complete when it has {@link Spool#batchSize()} envelopes or the spool is {@link Spool#drained()} (plain calls: a
- * bean method as predicate would copy every exchange to evaluate it).
+ * Collects envelopes into one batch whose body is the list of their exchanges, one Kafka record each (the route
+ * {@code kafka-batch}, on the one thread of {@code seda:spool}); each envelope leaves the spool's queue as it joins
+ * ({@link Spool#take}). A batch is complete when it has {@link Spool#batchSize()} envelopes, when the spool is
+ * {@link Spool#drained()}, or when an exchange other than an envelope's comes through the queue (the flush timer's, or
+ * the shutdown's): then the exchange at hand carries the batch on to Kafka, and the exchange of any other envelope ends
+ * here. Plain Java rather than Camel's aggregator, which copies every exchange it aggregates.
  * <p>
- * Camel completes an exchange when it joins an aggregate, which would acknowledge its MQTT message before Kafka has
- * it. {@link #hold} therefore takes the completion work (the MQTT acknowledgement, when the consumer acks by hand) off
- * the exchange when the spool admits it; the work travels with the envelope into its batch, which runs it, in arrival
- * order, once the batch's write to Kafka has succeeded, or reports the failure to it if the write failed for good.
+ * In at-least-once delivery the completion work of an envelope's exchange (its MQTT acknowledgement) was taken off it
+ * at its admission ({@link #detach}) and travels with the envelope; its batch runs it, in arrival order, once the
+ * batch's write to Kafka has succeeded, or reports the failure to it if the write failed for good.
  */
-public final class Batch implements AggregationStrategy, Predicate, CamelContextAware {
+public final class Batch implements Processor, CamelContextAware {
 
     static final String HELD = "metamorphosis.held";
     /**
@@ -34,14 +34,8 @@ public final class Batch implements AggregationStrategy, Predicate, CamelContext
 
     private CamelContext context;
     private Spool spool;
-
-    /** Moves the exchange's completion work into a property that travels with it into the batch. */
-    static void hold(Exchange exchange) {
-        List<Synchronization> held = detach(exchange);
-        if (!held.isEmpty()) {
-            exchange.setProperty(HELD, held);
-        }
-    }
+    private List<Exchange> records = new ArrayList<>();
+    private Held held = new Held();
 
     /** Takes the completion work (the MQTT acknowledgement, among others) off an exchange, in order. */
     static List<Synchronization> detach(Exchange exchange) {
@@ -51,19 +45,31 @@ public final class Batch implements AggregationStrategy, Predicate, CamelContext
         return work == null ? List.of() : work;
     }
 
+    /** The envelope joins the open batch; a complete batch goes on with this exchange, else the exchange ends here. */
     @Override
-    @SuppressWarnings("unchecked")
-    public Exchange aggregate(Exchange batch, Exchange record) {
-        Held held;
-        if (batch == null) {
-            batch = new DefaultExchange(record.getContext());
-            batch.getMessage().setBody(new ArrayList<Exchange>());
-            held = new Held();
-            batch.getExchangeExtension().addOnCompletion(held);
-            batch.setProperty(HELD, held);
-        } else {
-            held = batch.getProperty(HELD, Held.class);
+    public void process(Exchange exchange) {
+        boolean envelope = exchange.getProperty(Spool.BYTES) != null;
+        if (envelope) {
+            join(exchange);
         }
+        if (records.isEmpty() || envelope && records.size() < spool().batchSize() && !spool().drained()) {
+            exchange.setRouteStop(true);
+            return;
+        }
+        List<Exchange> batch = records;
+        Held work = held;
+        records = new ArrayList<>();
+        held = new Held();
+        if (envelope) {
+            batch.set(batch.size() - 1, exchange.copy()); // this exchange carries the batch, its copy the record
+        }
+        exchange.getMessage().getHeaders().clear();
+        exchange.getMessage().setBody(batch);
+        exchange.getExchangeExtension().addOnCompletion(work);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void join(Exchange record) {
         spool().take(record);
         List<Synchronization> acks = (List<Synchronization>) record.removeProperty(HELD);
         if (acks != null) {
@@ -75,14 +81,7 @@ public final class Batch implements AggregationStrategy, Predicate, CamelContext
         }
         // the record's timestamp is the time its message arrived from MQTT, also for a backlog written late
         record.getMessage().setHeader(KafkaConstants.OVERRIDE_TIMESTAMP, Spool.arrived(record));
-        batch.getMessage().getBody(List.class).add(record);
-        return batch;
-    }
-
-    /** Whether the batch is complete: full, or nothing more waits while acknowledgements wait for it. */
-    @Override
-    public boolean matches(Exchange batch) {
-        return batch.getMessage().getBody(List.class).size() >= spool().batchSize() || spool().drained();
+        records.add(record);
     }
 
     private Spool spool() {

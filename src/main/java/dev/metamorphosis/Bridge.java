@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * with exit code 1 (as the Go version), except when the disk spool wrote to {@code KAFKA_TOPIC} before: then Kafka
  * is checked while the bridge subscribes, and a failing probe is an outage, tried again until it passes. An MQTT
  * broker that cannot be reached is tried again with back-off (1 s doubling to 30 s) for as
- * long as it takes; once connected, the MQTT client reconnects by itself.
+ * long as it takes; once connected, the MQTT client reconnects by itself. (Not Camel's supervising route controller:
+ * it logs a failed start at INFO as "Failed restarting route", where operators and SecurityFailuresIT read the cause
+ * of each failed connect, a TLS or login error, in a WARN line naming the filter and the client id.)
  * Camel started with autoStartup=false (a check that the routes load) does none of this.
  * <p>
  * When Camel is asked to stop (SIGTERM), before any route stops: the spool admits nothing more, the open batch is
@@ -68,6 +70,12 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
             LogManager.getLogger("bridge").fatal("SPOOL_DIR={} {}", spool.dir(), e instanceof SpoolLog.Unusable
                     ? e.getMessage() : "cannot be read: " + causeOf(e));
             Runtime.getRuntime().halt(1);
+        }
+        if ("2".equals(properties.resolveProperty("mqtt.qos").orElse("")) && (spool.durable() || spool.atLeastOnce())) {
+            LOG.warn("MQTT_QOS=2: the MQTT client acknowledges a QoS 2 message (PUBREC) as it arrives, so a bridge "
+                     + "killed before {} loses it; MQTT_QOS=1 keeps DELIVERY={}'s guarantee (docs/delivery.md)",
+                     spool.durable() ? "the spool's sync" : "Kafka has it", properties.resolveProperty("delivery")
+                    .orElseThrow());
         }
         String probeTopic = properties.resolveProperty("kafka.test.topic").orElse("");
         List<String> filters = Settings.split(properties.resolveProperty(Settings.DERIVED + "mqtt.filters")

@@ -47,47 +47,18 @@ public final class Main {
                 System.out.print(usage());
                 return 0;
             }
-            Map<String, String> dotEnv = readDotEnv(workDir.resolve(".env"));
-            Function<String, String> outside = name -> flags.getOrDefault(name,
-                    environment.getOrDefault(name, dotEnv.get(name)));
-
-            String dirSetting = outside.apply("CONFIG_DIR");
-            Path dir = dirSetting == null || dirSetting.isEmpty() ? workDir : workDir.resolve(dirSetting);
-            if (!Files.isDirectory(dir)) {
-                throw new Settings.Invalid("CONFIG_DIR=\"" + dirSetting + "\" is not a folder");
-            }
-            Path propertiesFile = dir.resolve("application.properties");
-            Properties file = load(propertiesFile);
-            String routes = routesPattern(dir);
-
-            // flags, the environment and .env override application.properties, key by key
-            Set<String> keys = new LinkedHashSet<>();
-            Settings.ALL.forEach(s -> keys.add(s.key()));
-            file.stringPropertyNames().forEach(keys::add);
-            Map<String, String> overrides = new LinkedHashMap<>();
-            for (String key : keys) {
-                String value = outside.apply(key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
-                if (value != null) {
-                    overrides.put(key, value);
-                }
-            }
-            Function<String, String> lookup = key -> overrides.getOrDefault(key, file.getProperty(key));
-            // the format before the checks, so that a bad setting is reported as JSON too when LOG_FORMAT=json
-            if ("json".equalsIgnoreCase(String.valueOf(lookup.apply("log.format")).strip())) {
-                System.setProperty("metamorphosis.log.format", "json");
-            }
-            Map<String, String> settings = Settings.resolve(lookup);
-            System.setProperty("metamorphosis.log.level", settings.get("log.level"));
+            Configuration config = configure(flags, environment, workDir);
+            System.setProperty("metamorphosis.log.level", config.settings().get("log.level"));
 
             org.apache.camel.main.Main main = new org.apache.camel.main.Main();
-            main.setPropertyPlaceholderLocations("file:" + propertiesFile + ";optional=true");
-            overrides.forEach(main::addOverrideProperty);
+            main.setPropertyPlaceholderLocations("file:" + config.propertiesFile() + ";optional=true");
+            config.overrides().forEach(main::addOverrideProperty);
             // the values above already rank flags over the environment, so Camel must not put it back on top
             main.addOverrideProperty("camel.component.properties.environmentVariableMode", "1");
             // routes are run again on change only by ./camel-dev on a laptop; the jar, which the container runs, never
             // reloads them
             main.addOverrideProperty("camel.main.routesReloadEnabled", "false");
-            main.configure().withRoutesIncludePattern(routes);
+            main.configure().withRoutesIncludePattern(config.routes());
             // application.properties names Settings too, which replaces this name: it is configured once either way
             main.configure().addConfiguration(Settings.class);
             main.run();
@@ -99,6 +70,53 @@ public final class Main {
             LoggerFactory.getLogger("bridge").error("Start-up failed: {}", e.getMessage(), e);
             return 1;
         }
+    }
+
+    /**
+     * What a run starts with: application.properties, the route files, the values that override the file's (from
+     * flags, the environment and .env) and every setting checked.
+     */
+    record Configuration(Path propertiesFile, String routes, Map<String, String> overrides,
+                         Map<String, String> settings) {
+    }
+
+    /**
+     * Reads and checks the settings: flags over the environment over {@code .env} over application.properties.
+     *
+     * @throws Settings.Invalid naming the first setting that is missing or wrong: the one line a user sees
+     */
+    static Configuration configure(Map<String, String> flags, Map<String, String> environment, Path workDir)
+            throws IOException {
+        Map<String, String> dotEnv = readDotEnv(workDir.resolve(".env"));
+        Function<String, String> outside = name -> flags.getOrDefault(name,
+                environment.getOrDefault(name, dotEnv.get(name)));
+
+        String dirSetting = outside.apply("CONFIG_DIR");
+        Path dir = dirSetting == null || dirSetting.isEmpty() ? workDir : workDir.resolve(dirSetting);
+        if (!Files.isDirectory(dir)) {
+            throw new Settings.Invalid("CONFIG_DIR=\"" + dirSetting + "\" is not a folder");
+        }
+        Path propertiesFile = dir.resolve("application.properties");
+        Properties file = load(propertiesFile);
+        String routes = routesPattern(dir);
+
+        // flags, the environment and .env override application.properties, key by key
+        Set<String> keys = new LinkedHashSet<>();
+        Settings.ALL.forEach(s -> keys.add(s.key()));
+        file.stringPropertyNames().forEach(keys::add);
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (String key : keys) {
+            String value = outside.apply(key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
+            if (value != null) {
+                overrides.put(key, value);
+            }
+        }
+        Function<String, String> lookup = key -> overrides.getOrDefault(key, file.getProperty(key));
+        // the format before the checks, so that a bad setting is reported as JSON too when LOG_FORMAT=json
+        if ("json".equalsIgnoreCase(String.valueOf(lookup.apply("log.format")).strip())) {
+            System.setProperty("metamorphosis.log.format", "json");
+        }
+        return new Configuration(propertiesFile, routes, overrides, Settings.resolve(lookup));
     }
 
     /** Route files: {@code routes/*.camel.yaml} below the folder, or {@code *.camel.yaml} in it (a ConfigMap). */

@@ -120,7 +120,8 @@ public final class Metrics implements OnCamelContextStarting, Processor {
                         + "delivery, stuck at the broker's in-flight limit while Kafka is down").register(registry);
         FunctionCounter.builder("metamorphosis.mqtt.reconnects", mqtt, MqttComponent::reconnects)
                 .description("MQTT connections lost and regained").register(registry);
-        Gauge.builder("metamorphosis.kafka.connected", health, Health::kafkaConnected)
+        KafkaHealthCheck kafka = context.getRegistry().lookupByNameAndType("kafkaHealth", KafkaHealthCheck.class);
+        Gauge.builder("metamorphosis.kafka.connected", kafka, KafkaHealthCheck::connected)
                 .description("1 while Kafka answers and every partition of KAFKA_TOPIC has a leader").register(registry);
     }
 

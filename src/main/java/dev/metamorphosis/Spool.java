@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongConsumer;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -28,6 +27,7 @@ import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 import org.apache.camel.component.seda.SedaEndpoint;
 import org.apache.camel.spi.Synchronization;
+import org.apache.camel.support.DefaultExchange;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
 import org.apache.kafka.common.record.Record;
@@ -36,10 +36,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The spool: every envelope received from MQTT and not yet in Kafka, in the SEDA queue {@code spool} or in the batch
- * being filled or written. The ingest routes have it {@link #process admit} an envelope before they queue it, bean
- * {@code batch} calls {@link #take} when it moves one into the batch, and the write route {@link #written} once Kafka
- * has the batch.
+ * The spool: every envelope received from MQTT and not yet in Kafka, in the queue of {@code seda:spool} (in a
+ * compact form, see {@link SpoolQueue}) or in the batch being filled or written. The ingest routes have it
+ * {@link #process admit} an envelope, which puts it in the queue, bean {@code batch} calls {@link #take} when it moves
+ * one into the batch, and the write route {@link #written} once Kafka has the batch.
  * <p>
  * The queue is bounded by {@code SPOOL_MAX_MESSAGES} and {@code SPOOL_MAX_BYTES} (the batch being filled or written
  * holds at most {@code KAFKA_MAX_BATCH_SIZE} more). When full, {@code block} holds the MQTT client until there is
@@ -87,7 +87,7 @@ public final class Spool implements CamelContextAware, Processor {
     private long lastDropLog;
     private volatile long batchOldest;
     private volatile boolean closing;
-    private volatile BlockingQueue<Exchange> queue;
+    private volatile SpoolQueue queue;
     private CamelContext context;
 
     private boolean atLeastOnce = true;
@@ -125,17 +125,16 @@ public final class Spool implements CamelContextAware, Processor {
     private int maxRequestSize = Integer.MAX_VALUE;
 
     /**
-     * Admits an envelope into the spool, waiting for room or dropping as {@code SPOOL_OVERFLOW} says. An envelope
-     * that is not to be queued goes no further: its route stops here.
+     * Admits an envelope into the spool, waiting for room or dropping as {@code SPOOL_OVERFLOW} says; an admitted
+     * envelope goes into the queue of {@code seda:spool} in its compact form ({@link SpoolQueue.Spooled}). The
+     * exchange ends here either way.
      */
     @Override
     public void process(Exchange exchange) throws InterruptedException {
-        if (!admit(exchange)) {
-            exchange.setRouteStop(true);
-        }
+        admit(exchange);
     }
 
-    /** Admits an envelope, or returns false when it is not to be queued. */
+    /** Admits an envelope, or returns false when it is not queued. */
     private boolean admit(Exchange exchange) throws InterruptedException {
         byte[] envelope = exchange.getMessage().getBody(byte[].class);
         long size = envelope == null ? 0 : envelope.length;
@@ -150,6 +149,7 @@ public final class Spool implements CamelContextAware, Processor {
         if (durable) {
             return append(exchange, envelope);
         }
+        SpoolLog.Entry entry = entry(exchange, envelope);
         lock.lockInterruptibly();
         try {
             while (!closing && full(size)) {
@@ -174,11 +174,13 @@ public final class Spool implements CamelContextAware, Processor {
         } finally {
             lock.unlock();
         }
+        List<Synchronization> acks = null;
         if (atLeastOnce) {
-            Batch.hold(exchange);
+            acks = Batch.detach(exchange); // the MQTT acknowledgement travels with the envelope into its batch
         } else {
             acknowledge(exchange);
         }
+        queue().put(spooled(entry, acks, -1, 0, 0));
         return true;
     }
 
@@ -192,13 +194,7 @@ public final class Spool implements CamelContextAware, Processor {
      * the exchange goes no further, the record reaches the queue from the log.
      */
     private boolean append(Exchange exchange, byte[] envelope) throws InterruptedException {
-        Message message = exchange.getMessage();
-        Object key = message.getHeader(KafkaConstants.KEY);
-        SpoolLog.Entry entry = new SpoolLog.Entry(System.currentTimeMillis(),
-                message.getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class),
-                message.getHeader(KafkaConstants.OVERRIDE_TOPIC, String.class),
-                key == null ? null : key.toString().getBytes(StandardCharsets.UTF_8), recordHeaders(exchange),
-                envelope == null ? new byte[0] : envelope);
+        SpoolLog.Entry entry = entry(exchange, envelope);
         long size = SpoolLog.FRAME + 64L + (envelope == null ? 0 : envelope.length);
         lock.lockInterruptibly();
         try {
@@ -220,6 +216,23 @@ public final class Spool implements CamelContextAware, Processor {
             lock.unlock();
         }
         return false;
+    }
+
+    /** What the spool keeps of an envelope's exchange: the fields of its Kafka record, and when it arrived. */
+    private SpoolLog.Entry entry(Exchange exchange, byte[] envelope) {
+        Message message = exchange.getMessage();
+        Object key = message.getHeader(KafkaConstants.KEY);
+        return new SpoolLog.Entry(exchange.getClock().getCreated(),
+                message.getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class),
+                message.getHeader(KafkaConstants.OVERRIDE_TOPIC, String.class),
+                key == null ? null : key.toString().getBytes(StandardCharsets.UTF_8), recordHeaders(exchange),
+                envelope == null ? new byte[0] : envelope);
+    }
+
+    private static SpoolQueue.Spooled spooled(SpoolLog.Entry e, List<Synchronization> acks, long end, int frame,
+                                              long seq) {
+        return new SpoolQueue.Spooled(e.value(), e.mqttTopic(), e.kafkaTopic(), e.key(), e.headers(), e.arrived(),
+                acks, end, frame, seq);
     }
 
     /**
@@ -270,19 +283,17 @@ public final class Spool implements CamelContextAware, Processor {
 
     /** Drops the oldest envelope still in the queue (not one in the batch being written). */
     private boolean dropOldest() {
-        Exchange oldest;
-        while ((oldest = queue().poll()) != null) {
-            Long size = oldest.getProperty(BYTES, Long.class);
-            if (size != null) {
-                messages--;
-                bytes -= size;
-                queued--;
-                queuedBytes -= size;
-                dropped(1, "oldest");
-                return true;
-            }
+        SpoolQueue.Spooled oldest = queue().pollSpooled();
+        if (oldest == null) {
+            return false;
         }
-        return false;
+        long size = oldest.value().length;
+        messages--;
+        bytes -= size;
+        queued--;
+        queuedBytes -= size;
+        dropped(1, "oldest");
+        return true;
     }
 
     private void dropped(long count, String which) {
@@ -598,31 +609,45 @@ public final class Spool implements CamelContextAware, Processor {
         }
     }
 
-    /** Puts a record of the log into the queue, as an exchange like the one its message came in (lock held). */
+    /** Puts a record of the log into the queue (lock held). */
     private void queue(SpoolLog.Entry entry, long end, int size) {
-        Exchange exchange = endpoint().createExchange();
-        exchange.getMessage().setBody(entry.value());
-        exchange.getMessage().setHeader(PahoMqtt5Constants.MQTT_TOPIC, entry.mqttTopic());
-        if (entry.key() != null) {
-            exchange.getMessage().setHeader(KafkaConstants.KEY, new String(entry.key(), StandardCharsets.UTF_8));
-        }
-        if (entry.kafkaTopic() != null) {
-            exchange.getMessage().setHeader(KafkaConstants.OVERRIDE_TOPIC, entry.kafkaTopic());
-        }
-        for (Map.Entry<String, byte[]> h : entry.headers()) {
-            exchange.getMessage().setHeader(h.getKey(), h.getValue());
-        }
-        exchange.setProperty(BYTES, (long) entry.value().length);
-        exchange.setProperty(END, end);
-        exchange.setProperty(FRAME, (long) size);
-        exchange.setProperty(ARRIVED, entry.arrived());
-        exchange.setProperty(SEQ, fedSeq++);
         inMemory++;
         inMemoryBytes += entry.value().length;
         queued++;
         queuedBytes += entry.value().length;
         fedTo = end;
-        queue().offer(exchange);
+        queue().put(spooled(entry, null, end, size, fedSeq++));
+    }
+
+    /**
+     * The exchange a spooled envelope leaves the queue as, for the route {@code kafka-batch}: like the one its message
+     * came in after the mapping, with what the spool and the batch need to know of it as properties.
+     */
+    private Exchange exchange(SpoolQueue.Spooled spooled) {
+        Exchange exchange = new DefaultExchange(context);
+        Message message = exchange.getMessage();
+        message.setBody(spooled.value());
+        message.setHeader(PahoMqtt5Constants.MQTT_TOPIC, spooled.mqttTopic());
+        if (spooled.key() != null) {
+            message.setHeader(KafkaConstants.KEY, new String(spooled.key(), StandardCharsets.UTF_8));
+        }
+        if (spooled.kafkaTopic() != null) {
+            message.setHeader(KafkaConstants.OVERRIDE_TOPIC, spooled.kafkaTopic());
+        }
+        for (Map.Entry<String, byte[]> h : spooled.headers()) {
+            message.setHeader(h.getKey(), h.getValue());
+        }
+        exchange.setProperty(BYTES, (long) spooled.value().length);
+        exchange.setProperty(ARRIVED, spooled.arrived());
+        if (spooled.acks() != null) {
+            exchange.setProperty(Batch.HELD, spooled.acks());
+        }
+        if (durable) {
+            exchange.setProperty(END, spooled.end());
+            exchange.setProperty(FRAME, (long) spooled.frame());
+            exchange.setProperty(SEQ, spooled.seq());
+        }
+        return exchange;
     }
 
     private boolean memoryRoom() {
@@ -775,12 +800,7 @@ public final class Spool implements CamelContextAware, Processor {
     public long oldestAgeMillis() {
         long oldest = batchOldest;
         if (oldest == 0) {
-            for (Exchange waiting : queue()) {
-                if (waiting.getProperty(BYTES) != null) {
-                    oldest = arrived(waiting);
-                    break;
-                }
-            }
+            oldest = queue().oldestArrived();
         }
         if (oldest == 0 && durable && log != null && log.records() > 0) {
             try {
@@ -793,9 +813,14 @@ public final class Spool implements CamelContextAware, Processor {
         return oldest == 0 ? 0 : Math.max(0, System.currentTimeMillis() - oldest);
     }
 
-    private BlockingQueue<Exchange> queue() {
+    private SpoolQueue queue() {
         if (queue == null) {
-            queue = endpoint().getQueue();
+            if (!(endpoint().getQueue() instanceof SpoolQueue q)) {
+                throw new IllegalStateException("the SEDA component's queue factory must be SpoolQueue.Factory, as "
+                        + "Settings.configure sets it (camel.main.configurationClasses = dev.metamorphosis.Settings)");
+            }
+            q.exchanges(this::exchange);
+            queue = q;
         }
         return queue;
     }

@@ -1,7 +1,6 @@
 package dev.metamorphosis;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +12,7 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metamorphosis.it.Monitoring;
-import org.junit.jupiter.api.Assumptions;
+import dev.metamorphosis.it.Tools;
 import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -28,17 +27,6 @@ class MonitoringTest {
 
     static Object yaml(Path file) throws IOException {
         return new Load(LoadSettings.builder().build()).loadFromString(Files.readString(file));
-    }
-
-    static String run(Path dir, String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor()).as(String.join(" ", command) + ":\n" + output).isZero();
-        return output;
-    }
-
-    static boolean installed(String tool) {
-        return Files.isExecutable(Path.of("/usr/bin", tool)) || Files.isExecutable(Path.of("/usr/local/bin", tool));
     }
 
     @Test
@@ -62,8 +50,8 @@ class MonitoringTest {
     @Test
     void should_give_every_alert_a_severity_summary_description_and_a_runbook_section() throws IOException {
         Map<String, Object> plain = (Map<String, Object>) yaml(PROMETHEUS.resolve("metamorphosis.rules.yaml"));
-        // the README's Runbook, or a runbook of its own in docs/: a heading named after the alert
-        Pattern runbook = Pattern.compile("(README\\.md|docs/runbook-[a-z]+\\.md), section Runbook: (\\w+)");
+        // a runbook section in docs/ (operations.md or a runbook of its own): a heading named after the alert
+        Pattern runbook = Pattern.compile("(docs/[a-z-]+\\.md), section Runbook: (\\w+)");
         List<String> alerts = new ArrayList<>();
         for (Map<String, Object> group : (List<Map<String, Object>>) plain.get("groups")) {
             for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
@@ -82,14 +70,17 @@ class MonitoringTest {
         }
         assertThat(alerts).contains("MetamorphosisKafkaDown", "MetamorphosisMqttDisconnected",
                 "MetamorphosisSpoolFilling", "MetamorphosisMessagesDropped", "MetamorphosisNoMessages",
-                "MetamorphosisLatencyHigh", "MetamorphosisSpoolDiskFilling", "MetamorphosisSpoolCorrupt");
+                "MetamorphosisLatencyHigh", "MetamorphosisSpoolDiskFilling", "MetamorphosisSpoolCorrupt",
+                "MetamorphosisPipelineStalled");
     }
 
     @Test
     void should_pass_promtool_check_rules_and_the_alert_unit_tests() throws Exception {
-        Assumptions.assumeTrue(installed("promtool"), "promtool is not installed (Debian package prometheus)");
-        assertThat(run(PROMETHEUS, "promtool", "check", "rules", "metamorphosis.rules.yaml")).contains("SUCCESS");
-        assertThat(run(PROMETHEUS, "promtool", "test", "rules", "metamorphosis.rules.test.yaml")).contains("SUCCESS");
+        String promtool = Tools.required("promtool", "Debian package prometheus").toString();
+        assertThat(Tools.run(PROMETHEUS, List.of(promtool, "check", "rules", "metamorphosis.rules.yaml")))
+                .contains("SUCCESS");
+        assertThat(Tools.run(PROMETHEUS, List.of(promtool, "test", "rules", "metamorphosis.rules.test.yaml")))
+                .contains("SUCCESS");
     }
 
     @Test
@@ -107,10 +98,10 @@ class MonitoringTest {
 
     @Test
     void should_build_the_monitoring_overlay_with_the_rule_the_service_monitor_and_the_dashboard() throws Exception {
-        Assumptions.assumeTrue(installed("kubectl"), "kubectl is not installed");
+        String kubectl = Tools.required("kubectl", "the Kubernetes client").toString();
         List<Object> documents = new ArrayList<>();
-        new Load(LoadSettings.builder().build()).loadAllFromString(run(Path.of("."), "kubectl", "kustomize",
-                "deploy/monitoring")).forEach(documents::add);
+        new Load(LoadSettings.builder().build()).loadAllFromString(Tools.run(null, List.of(kubectl, "kustomize",
+                "--load-restrictor", "LoadRestrictionsNone", "deploy/monitoring"))).forEach(documents::add);
         List<String> kinds = documents.stream().map(d -> (String) ((Map<String, Object>) d).get("kind")).toList();
         assertThat(kinds).contains("StatefulSet", "Service", "ServiceMonitor", "PrometheusRule");
         Map<String, Object> dashboard = (Map<String, Object>) documents.stream()

@@ -23,14 +23,16 @@ import dev.metamorphosis.it.Load;
 import dev.metamorphosis.it.Mosquitto;
 import dev.metamorphosis.it.MqttBroker;
 import dev.metamorphosis.it.Scrape;
+import dev.metamorphosis.it.Tools;
 
 /**
- * The benchmark ({@code ./mvnw -Pbench}, see the README's Performance section): real brokers on this machine
+ * The benchmark ({@code ./mvnw -Pbench}, see docs/performance.md): real brokers on this machine
  * (Mosquitto when it is installed, else the embedded HiveMQ; Kafka in a child JVM), the raw limits (plain MQTT
  * subscribers, a plain Kafka producer) and the built bridge as its own process, for QoS 1 and 0, payloads of 200 B and
  * 10 KiB, 1 and 100 topics, each delivery mode (durable, at-least-once, buffered); then 2 replicas in a shared
- * group, 100 topics through a topic map of three rules beside the same unmapped, latency at a steady 1,000 msg/s and
- * the memory of an idle bridge. Prints a table (Markdown) and writes it as CSV to {@code target/benchmark/}. Not a
+ * group, 100 topics through a topic map of three rules beside the same unmapped, latency at a steady 1,000 msg/s, and
+ * start-up time and idle memory. The bridge runs as shipped, through its launcher (src/main/docker/entrypoint.sh) and
+ * its JVM settings; the first case and start-up run once more as a plain {@code java -jar}, on the JVM's defaults. Prints a table (Markdown) and writes it as CSV to {@code target/benchmark/}. Not a
  * test: nothing here passes or fails on a figure.
  * <p>
  * Settings, as system properties ({@code -Dbench.count=...} on the Maven command line): {@code bench.count} messages a
@@ -38,23 +40,28 @@ import dev.metamorphosis.it.Scrape;
  * the starts of the run names to do ({@code qos1 200 B 1 topic}, {@code replicas}, {@code latency}, {@code idle}; all
  * by default), {@code bench.broker} {@code hivemq} to use the embedded broker even when Mosquitto is installed,
  * {@code bench.connections} publisher connections (4), {@code bench.window} QoS 1 publishes in flight per connection
- * at most (1000, never above the broker's receive maximum), {@code bench.java.opts} more JVM options for the bridge,
+ * at most (1000, never above the broker's receive maximum), {@code bench.java.opts} more JVM options for the bridge (JAVA_OPTS),
  * {@code bench.env} more settings for the bridge ({@code KAFKA_BATCH_SIZE=500;DELIVERY=buffered}), {@code bench.rate}
  * a steady rate for the measured part of the throughput runs instead of as fast as the publisher goes,
  * {@code bench.jfr} true to record each measured bridge run with JFR, {@code bench.threads} true to print where each
- * run's CPU went.
+ * run's CPU went, {@code bench.variants} more bridges to run beside each throughput case's, in the same run, as
+ * {@code label:KEY=VALUE,KEY=VALUE} separated by {@code |} (for a before and after: another build's jar and
+ * configuration, {@code before:METAMORPHOSIS_JAR=/old/target/metamorphosis.jar,CONFIG_DIR=/old}).
  */
 public final class Benchmark {
 
     private static final String[] COLUMNS = {"run", "subscriber", "delivery", "replicas", "published", "delivered",
         "lost", "duplicated", "reordered", "msg_per_s", "raw_msg_per_s", "ratio", "latency_p50_ms", "latency_p99_ms",
-        "bridge_cpu_s", "bridge_cpu_us_per_msg", "bridge_disk_bytes_per_msg", "bridge_peak_rss_mib", "mean_batch",
+        "bridge_cpu_s", "bridge_cpu_us_per_msg", "bridge_disk_bytes_per_msg", "bridge_peak_rss_mib", "idle_rss_mib",
+        "startup_ms", "mean_batch",
         "broker_cpu_pct",
         "machine_cpu_pct", "limited_by"};
     /** The delivery modes, the default first. */
     private static final String[] DELIVERIES = {"durable", "at-least-once", "buffered"};
-    /** The bridge's heap in the load runs: what the Kubernetes manifests give it (75 % of 512 MiB). */
-    private static final String HEAP = "-Xmx384m";
+    /** The case also run on the JVM's defaults ({@code java -jar}, none of the launcher's settings), for comparison. */
+    private static final String JVM_DEFAULTS_CASE = "qos1 200 B 1 topic";
+    /** Starts of the bridge timed for each way of launching it. */
+    private static final int STARTS = 3;
     /** Warm-up rounds end once the JIT compiler uses less than this share of the run's time, or after 5 rounds. */
     private static final double JIT_QUIET = 0.1;
 
@@ -63,6 +70,7 @@ public final class Benchmark {
     private final int connections = Integer.getInteger("bench.connections", 4);
     private final int window = Integer.getInteger("bench.window", 1000);
     private final List<String> only = List.of(System.getProperty("bench.only", "").split(","));
+    private final Map<String, Map<String, String>> variants = variants(System.getProperty("bench.variants", ""));
     private final boolean showThreads = Boolean.getBoolean("bench.threads");
     private final List<Map<String, String>> rows = new ArrayList<>();
     private final Map<String, Double> raw = new HashMap<>();
@@ -86,7 +94,7 @@ public final class Benchmark {
     private void run() throws Exception {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Optional<Path> mosquittoExecutable = "hivemq".equals(System.getProperty("bench.broker"))
-                ? Optional.empty() : Mosquitto.executable();
+                ? Optional.empty() : Tools.find("mosquitto");
         Mosquitto mosquitto = null;
         MqttBroker hivemq = null;
         String brokerName;
@@ -186,10 +194,63 @@ public final class Benchmark {
                 filter -> new PlainSubscriber("127.0.0.1", mqttPort, filter, qos, 65535));
         double paho = plain(name, "plain Paho subscriber", qos, size, topics, n,
                 filter -> new PahoSubscriber("127.0.0.1", mqttPort, filter, qos, 8000));
-        raw.put(name, Math.max(wire, paho));
+        double limit = Math.max(wire, paho);
+        if (size > 1024) {
+            limit = Math.min(limit, envelopeProducer(name, size, n));
+        }
+        raw.put(name, limit);
         for (String delivery : DELIVERIES) {
             bridge(name, name, qos, size, topics, n, delivery, 1, Integer.getInteger("bench.rate", 0), Map.of());
+            for (Map.Entry<String, Map<String, String>> variant : variants.entrySet()) {
+                bridge(name + " [" + variant.getKey() + "]", name, qos, size, topics, n, delivery, 1,
+                        Integer.getInteger("bench.rate", 0), variant.getValue());
+            }
         }
+        if (name.equals(JVM_DEFAULTS_CASE)) {
+            // the launcher's JVM settings (above) against none, in the same run: what they cost in throughput
+            for (String delivery : DELIVERIES) {
+                bridge(name + ", JVM defaults", name, qos, size, topics, n, delivery, 1,
+                        Integer.getInteger("bench.rate", 0), Map.of(), true);
+            }
+        }
+        if (size > 1024) {
+            // before, in the same run: Paho's own CountingInputStream, which reads a payload a byte per call
+            bridge(name + ", Paho's own CountingInputStream", name, qos, size, topics, n, DELIVERIES[0], 1,
+                    Integer.getInteger("bench.rate", 0),
+                    Map.of("METAMORPHOSIS_JAR", BridgeProcess.pahoFirstJar(out).toString()));
+        }
+    }
+
+    /**
+     * A plain Kafka producer ({@code acks=all}) writing records of the size of a large payload's envelope: at 10 KiB
+     * the raw limit may be Kafka's rather than MQTT's, and it is the lower of the two.
+     */
+    private double envelopeProducer(String name, int size, int n) {
+        int record = 4 * ((size + 2) / 3) + "{\"topic\":\"bench-1/m/0\",\"content\":\"\"}".length();
+        String producer = String.format(Locale.ROOT, "plain producer %,d B", record);
+        double rate = kafkaSide.producerRate("bench-producer-" + ++runs, n, record);
+        System.out.printf("%-24s %,9.0f msg/s  %s%n", name, rate, producer);
+        row(name, producer, "", 0, n, null, rate, null, null, "");
+        return rate;
+    }
+
+    /** {@code label:KEY=VALUE,KEY=VALUE|label:...}: the settings of each variant, by label, in order. */
+    private static Map<String, Map<String, String>> variants(String spec) {
+        Map<String, Map<String, String>> out = new LinkedHashMap<>();
+        for (String variant : spec.split("\\|")) {
+            if (!variant.contains(":")) {
+                continue;
+            }
+            Map<String, String> env = new LinkedHashMap<>();
+            for (String setting : variant.substring(variant.indexOf(':') + 1).split(",")) {
+                if (setting.contains("=")) {
+                    env.put(setting.substring(0, setting.indexOf('=')).strip(),
+                            setting.substring(setting.indexOf('=') + 1).strip());
+                }
+            }
+            out.put(variant.substring(0, variant.indexOf(':')).strip(), env);
+        }
+        return out;
     }
 
     /** A plain subscriber's rate for this case, after a warm-up; the faster of the two is the raw limit. */
@@ -245,6 +306,13 @@ public final class Benchmark {
      */
     private void bridge(String name, String rawCase, int qos, int size, int topics, int n, String delivery,
                         int replicas, int perSecond, Map<String, String> extra) throws Exception {
+        bridge(name, rawCase, qos, size, topics, n, delivery, replicas, perSecond, extra, false);
+    }
+
+    /** The same, started by the launcher as shipped, or with {@code jvmDefaults} by a plain {@code java -jar}. */
+    private void bridge(String name, String rawCase, int qos, int size, int topics, int n, String delivery,
+                        int replicas, int perSecond, Map<String, String> extra, boolean jvmDefaults)
+            throws Exception {
         String id = "bench-" + ++runs;
         // a topic map (bench.mapped) sends the three groups of MQTT topics to three Kafka topics
         List<String> kafkaTopics = extra.containsKey("TOPIC_MAP") ? List.of(id + "-g0", id + "-g1", id + "-g2")
@@ -265,9 +333,8 @@ public final class Benchmark {
                         env.put(setting.substring(0, setting.indexOf('=')), setting.substring(setting.indexOf('=') + 1));
                     }
                 }
-                env.put("JAVA_OPTS", (HEAP + " " + System.getProperty("bench.java.opts", "")).strip());
-                bridges.add(BridgeProcess.start(Files.createDirectories(out.resolve("runs").resolve(id + "-" + r)),
-                        env));
+                bridges.add(launch(Files.createDirectories(out.resolve("runs").resolve(id + "-" + r)), env,
+                        jvmDefaults));
             }
             for (BridgeProcess b : bridges) {
                 b.awaitSubscribed(Duration.ofSeconds(120));
@@ -324,24 +391,71 @@ public final class Benchmark {
         }
     }
 
-    /** Resident memory of an idle bridge with the JVM's default heap (no -Xmx), after 15 s of quiet. */
+    /**
+     * Start-up and idle memory, with the launcher's settings and with the JVM's defaults: {@link #STARTS} starts of
+     * each, timed from the start of the process to the first 200 of {@code /healthz} (polled every 10 ms), which comes
+     * after the Kafka probe and the MQTT subscription; the topics exist, as at a restart. After the first start, the
+     * resident memory once the bridge has been idle 15 s.
+     */
     private void idleMemory() throws Exception {
-        String id = "bench-" + ++runs;
-        Map<String, String> env = BridgeProcess.environment(mqttPort, kafka.bootstrap(), id, DELIVERIES[0]);
-        env.put("JAVA_OPTS", "");
-        BridgeProcess b = BridgeProcess.start(Files.createDirectories(out.resolve("runs").resolve(id)), env);
-        try {
-            b.awaitSubscribed(Duration.ofSeconds(120));
-            Thread.sleep(15_000); // idle, by definition: nothing to wait for
-            double rss = Proc.rssMiB(b.pid());
-            Map<String, String> r = row("idle, default heap", "bridge", DELIVERIES[0], 1, 0, null, 0, null, null,
-                    "");
-            r.put("bridge_peak_rss_mib", String.format(Locale.ROOT, "%.0f", rss));
-            System.out.printf("%-24s RSS %.0f MiB after 15 s idle (peak %.0f MiB), no -Xmx%n", "idle, default heap",
-                    rss, Proc.peakRssMiB(b.pid()));
-        } finally {
-            stop(List.of(b));
+        for (boolean jvmDefaults : new boolean[] {false, true}) {
+            String id = "bench-" + ++runs;
+            kafkaSide.createTopic(id, 1);
+            kafkaSide.createTopic(id + "-probe", 1);
+            Map<String, String> env = BridgeProcess.environment(mqttPort, kafka.bootstrap(), id, DELIVERIES[0]);
+            env.put("KAFKA_TEST_TOPIC", id + "-probe");
+            List<Long> starts = new ArrayList<>();
+            double idle = 0;
+            for (int i = 0; i < STARTS; i++) {
+                long t0 = System.nanoTime();
+                BridgeProcess b = launch(Files.createDirectories(out.resolve("runs").resolve(id + "-" + i)), env,
+                        jvmDefaults);
+                try {
+                    while (!live(b)) {
+                        if (!b.isAlive() || System.nanoTime() - t0 > 120_000_000_000L) {
+                            throw new IllegalStateException("bridge not live: " + b.stderr());
+                        }
+                        Thread.sleep(10);
+                    }
+                    starts.add((System.nanoTime() - t0) / 1_000_000);
+                    if (i == 0) {
+                        Thread.sleep(15_000); // idle, by definition: nothing to wait for
+                        idle = Proc.rssMiB(b.pid());
+                    }
+                } finally {
+                    stop(List.of(b));
+                }
+            }
+            String name = jvmDefaults ? "idle and start-up, JVM defaults" : "idle and start-up";
+            Map<String, String> r = row(name, "bridge", DELIVERIES[0], 1, 0, null, 0, null, null, "");
+            long median = starts.stream().sorted().toList().get(STARTS / 2);
+            r.put("idle_rss_mib", String.format(Locale.ROOT, "%.0f", idle));
+            r.put("startup_ms", Long.toString(median));
+            System.out.printf("%-24s RSS %.0f MiB after 15 s idle; start-up to /healthz 200 in %d ms (median of %s)%n",
+                    name, idle, median, starts);
         }
+    }
+
+    /** A plain {@code healthz} 200: the bridge has written the probe and subscribed. */
+    private static boolean live(BridgeProcess b) {
+        Http.Response r = Http.get(b.healthPort(), "/healthz");
+        return r != null && r.status() == 200;
+    }
+
+    /**
+     * Starts a bridge through the launcher, with its settings (and {@code bench.java.opts} in JAVA_OPTS), or with
+     * {@code jvmDefaults} as {@code java -jar} with none of them (nor the class archive), as the issue measured it.
+     */
+    private static BridgeProcess launch(Path dir, Map<String, String> env, boolean jvmDefaults) {
+        env.put("JAVA_OPTS", System.getProperty("bench.java.opts", "").strip());
+        if (!jvmDefaults) {
+            return BridgeProcess.start(dir, env);
+        }
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString()));
+        command.addAll(List.of(env.get("JAVA_OPTS").split(" +")).stream().filter(o -> !o.isEmpty()).toList());
+        command.addAll(List.of("-jar", BridgeProcess.jar().toString()));
+        return BridgeProcess.run(dir, env, command);
     }
 
     /** Records and batches the bridges have written so far, from their metrics: {records, batches}. */
@@ -368,8 +482,8 @@ public final class Benchmark {
             return;
         }
         for (int r = 0; r < bridges.size(); r++) {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd")
-                    .toString(), Long.toString(bridges.get(r).pid())));
+            List<String> command = new ArrayList<>(List.of(Tools.jdk("jcmd").toString(),
+                    Long.toString(bridges.get(r).pid())));
             if (action.equals("start")) {
                 Path settings = out.resolve("runs").resolve("profile-1ms.jfc");
                 if (!Files.exists(settings)) {
@@ -462,14 +576,14 @@ public final class Benchmark {
         Files.writeString(csv, text);
     }
 
-    /** The table as Markdown, for the README. */
+    /** The table as Markdown, for docs/performance.md. */
     private void printTable() {
         String[][] columns = {{"run", "run"}, {"subscriber", "subscriber"}, {"delivery", "delivery"},
             {"replicas", "replicas"},
             {"msg/s", "msg_per_s"}, {"raw msg/s", "raw_msg_per_s"}, {"ratio", "ratio"},
             {"p50 ms", "latency_p50_ms"}, {"p99 ms", "latency_p99_ms"}, {"bridge CPU s", "bridge_cpu_s"},
             {"µs CPU/msg", "bridge_cpu_us_per_msg"}, {"disk B/msg", "bridge_disk_bytes_per_msg"},
-            {"peak RSS MiB", "bridge_peak_rss_mib"},
+            {"peak RSS MiB", "bridge_peak_rss_mib"}, {"idle RSS MiB", "idle_rss_mib"}, {"start-up ms", "startup_ms"},
             {"mean batch", "mean_batch"}, {"broker CPU %", "broker_cpu_pct"}, {"machine CPU %", "machine_cpu_pct"},
             {"lost", "lost"}, {"dup", "duplicated"}, {"limited by", "limited_by"}};
         StringBuilder head = new StringBuilder("|");

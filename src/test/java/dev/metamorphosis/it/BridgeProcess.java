@@ -11,7 +11,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -46,6 +50,27 @@ public final class BridgeProcess implements AutoCloseable {
         return Path.of(System.getProperty("metamorphosis.jar", "target/metamorphosis.jar")).toAbsolutePath();
     }
 
+    /**
+     * A jar without classes whose manifest puts the Paho jar before {@link #jar()}: run through the entrypoint (as
+     * {@code METAMORPHOSIS_JAR}), the bridge reads MQTT payloads with Paho's own {@code CountingInputStream}, a byte
+     * per call, as before the bridge had its own. Written to {@code dir}.
+     */
+    public static Path pahoFirstJar(Path dir) {
+        Path jar = dir.resolve("paho-first.jar");
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "dev.metamorphosis.Main");
+        try (Stream<Path> lib = Files.list(jar().resolveSibling("lib"))) {
+            Path paho = lib.filter(p -> p.getFileName().toString().startsWith("org.eclipse.paho.mqttv5.client-"))
+                    .findFirst().orElseThrow();
+            manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, paho.toUri() + " " + jar().toUri());
+            new JarOutputStream(Files.newOutputStream(jar), manifest).close();
+            return jar;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The repository root, which holds routes/ and application.properties. */
     public static Path repo() {
         return Path.of("").toAbsolutePath();
@@ -57,8 +82,8 @@ public final class BridgeProcess implements AutoCloseable {
     }
 
     /**
-     * Starts the jar through the entrypoint script with only the environment given, plus {@code HEALTH_PORT} on a
-     * free port unless given.
+     * Starts the jar through the entrypoint script, with its JVM settings, with only the environment given, plus
+     * {@code HEALTH_PORT} on a free port unless given.
      */
     public static BridgeProcess start(Path workDir, Map<String, String> environment, String... args) {
         List<String> command = new ArrayList<>(List.of("sh", entrypoint().toString()));
@@ -79,8 +104,7 @@ public final class BridgeProcess implements AutoCloseable {
             builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
             builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
             builder.environment().put("METAMORPHOSIS_JAR", jar().toString());
-            // many bridges run at once in the fault tests: a small heap each (a test may set its own)
-            builder.environment().put("JAVA_OPTS", "-Xmx384m");
+            // no JAVA_OPTS: the JVM settings the launcher ships (a test may add its own)
             // a free port, unless the test sets one: bridges of tests running at the same time must not share 8080
             builder.environment().put("HEALTH_PORT", Integer.toString(Ports.free()));
             builder.environment().putAll(environment);
@@ -95,7 +119,18 @@ public final class BridgeProcess implements AutoCloseable {
      * retried every second) plus the delivery mode; a map to add to.
      */
     public static Map<String, String> environment(int mqttPort, String kafkaBootstrap, String prefix, String delivery) {
-        Map<String, String> env = new java.util.HashMap<>(Map.of(
+        Map<String, String> env = environment(mqttPort, kafkaBootstrap, prefix);
+        env.put("DELIVERY", delivery);
+        return env;
+    }
+
+    /**
+     * The environment of a bridge on the given brokers in the default delivery mode, with the Go version's variables:
+     * topic filter {@code prefix/#}, client id and Kafka topic {@code prefix}, Kafka written and retried every
+     * second, the configuration of this repository; a map to add to. The one place tests build it.
+     */
+    public static Map<String, String> environment(int mqttPort, String kafkaBootstrap, String prefix) {
+        return new java.util.HashMap<>(Map.of(
                 "MQTT_BROKER", "127.0.0.1",
                 "MQTT_PORT", Integer.toString(mqttPort),
                 "MQTT_TLS", "false",
@@ -106,8 +141,6 @@ public final class BridgeProcess implements AutoCloseable {
                 "KAFKA_INTERVAL", "1",
                 "KAFKA_RETRY_INTERVAL", "1",
                 "CONFIG_DIR", repo().toString()));
-        env.put("DELIVERY", delivery);
-        return env;
     }
 
     /** Waits until the bridge has subscribed to MQTT once more than it had (a restart of its subscription). */

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code camel run routes/*.camel.yaml application.properties}, typed as the README says, runs the bridge. */
+/** {@code camel run routes/*.camel.yaml application.properties}, typed as docs/changing-routes.md says, runs the bridge. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CamelRunIT {
 
@@ -47,6 +47,12 @@ class CamelRunIT {
     @AfterAll
     void stop() {
         camel.close();
+    }
+
+    @Test
+    void should_read_mqtt_payloads_through_the_bridges_own_counting_stream() {
+        assertThat(camel.stdout()).contains(PayloadReadIT.BULK + "file:" + BridgeProcess.jar());
+        assertThat(camel.stdout() + camel.stderr()).doesNotContain(PayloadReadIT.BYTE_PER_CALL);
     }
 
     @Test

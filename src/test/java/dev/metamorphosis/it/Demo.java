@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -120,9 +119,7 @@ public final class Demo {
                 try {
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                         String envelope = new String(r.value(), StandardCharsets.UTF_8);
-                        String content = envelope.substring(envelope.indexOf("\"content\":\"") + 11,
-                                envelope.length() - 2);
-                        byte[] payload = Base64.getDecoder().decode(content);
+                        byte[] payload = GoEnvelope.parse(r.value()).content();
                         System.out.printf("%s %s@%d %s%n        payload: %s%n",
                                 LocalTime.now().truncatedTo(ChronoUnit.SECONDS), r.topic(), r.offset(), envelope,
                                 printable(payload));

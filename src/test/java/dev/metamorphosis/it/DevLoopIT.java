@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The README's dev loop, ./camel-dev: a route file saved in routes/ takes effect without a rebuild. */
+/** The dev loop of docs/changing-routes.md, ./camel-dev: a route file saved in routes/ takes effect without a rebuild. */
 class DevLoopIT {
 
     private static final String TOPIC = "dev-loop-it";

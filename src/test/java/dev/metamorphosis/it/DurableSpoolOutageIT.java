@@ -5,9 +5,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -20,6 +22,7 @@ import static org.awaitility.Awaitility.await;
  */
 @Execution(ExecutionMode.CONCURRENT)
 @Order(1) // first, with DurableSpoolIT: some 3 minutes, mostly waiting (junit-platform.properties)
+@Timeout(value = 8, unit = TimeUnit.MINUTES) // about 3 minutes in ./mvnw verify, the 90 s outage included
 class DurableSpoolOutageIT {
 
     /**

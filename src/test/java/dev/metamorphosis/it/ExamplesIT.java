@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 /**
- * The README's worked examples: the files of examples/, put beside the routes in a configuration folder (as in a
+ * The worked examples of docs/changing-routes.md: the files of examples/, put beside the routes in a configuration folder (as in a
  * ConfigMap), change what the built jar does, with no rebuild.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

@@ -1,13 +1,16 @@
 package dev.metamorphosis.it;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /** Kafka frozen (SIGSTOP) for 30 s mid-stream: it keeps its connections and answers nothing, then goes on (SIGCONT). */
 @Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 8, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 158 s
 class KafkaFrozenIT {
 
     @Test

@@ -59,13 +59,12 @@ class KafkaKeyIT {
         Map<String, Set<Integer>> partitions = new HashMap<>();
         Map<String, Integer> last = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
-            String topic = FiltersIT.topicOf(r.value());
+            GoEnvelope envelope = GoEnvelope.parse(r.value());
+            String topic = envelope.topic();
             assertThat(new String(r.key(), StandardCharsets.UTF_8)).as("key").isEqualTo(topic);
             assertThat(r.headers().toArray()).as("Kafka headers").isEmpty();
             partitions.computeIfAbsent(topic, k -> new java.util.HashSet<>()).add(r.partition());
-            String json = new String(r.value(), StandardCharsets.UTF_8);
-            int n = Integer.parseInt(new String(java.util.Base64.getDecoder().decode(
-                    json.substring(json.indexOf("\"content\":\"") + 11, json.length() - 2)), StandardCharsets.UTF_8));
+            int n = Integer.parseInt(envelope.text());
             assertThat(n).as("order within " + topic).isEqualTo(last.getOrDefault(topic, -1) + 1);
             last.put(topic, n);
         }

@@ -1,13 +1,16 @@
 package dev.metamorphosis.it;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /** Kafka killed (SIGKILL) for 30 s mid-stream and started again on the same port and log directory. */
 @Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 10, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 222 s
 class KafkaKilledIT {
 
     @Test

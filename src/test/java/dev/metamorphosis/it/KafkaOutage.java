@@ -28,9 +28,9 @@ final class KafkaOutage {
      */
     static void run(String name, Duration length, Consumer<KafkaBroker> begin, char state, Consumer<KafkaBroker> end) {
         Map<String, Traffic> traffic = new LinkedHashMap<>();
-        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
         Map<String, Map<String, String>> env = new LinkedHashMap<>();
-        try (KafkaBroker kafka = KafkaBroker.start(name, Map.of())) {
+        try (KafkaBroker kafka = KafkaBroker.start(name, Map.of());
+             Bridges bridges = new Bridges()) {
             for (String delivery : BridgeProcess.DELIVERIES) {
                 String prefix = name + "-" + delivery;
                 env.put(delivery, BridgeProcess.environment(Brokers.mqtt().port(), kafka.bootstrap(), prefix,
@@ -72,7 +72,6 @@ final class KafkaOutage {
             throw new UncheckedIOException(e);
         } finally {
             traffic.values().forEach(Traffic::close);
-            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }

@@ -3,7 +3,6 @@ package dev.metamorphosis.it;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -23,15 +22,8 @@ class LoggingIT {
 
     /** Runs the bridge until it is live, stops it with SIGTERM and returns it, its streams complete. */
     private static BridgeProcess run(String name, Map<String, String> extra) throws IOException {
-        Map<String, String> env = new HashMap<>(Map.of(
-                "MQTT_BROKER", "127.0.0.1",
-                "MQTT_PORT", Integer.toString(Brokers.mqtt().port()),
-                "MQTT_TLS", "false",
-                "MQTT_TOPIC", "logging-it/" + name + "/#",
-                "MQTT_CLIENT_ID", "logging-it-" + name,
-                "KAFKA_BROKER", Brokers.kafka().bootstrap(),
-                "KAFKA_TOPIC", "logging-it",
-                "CONFIG_DIR", BridgeProcess.repo().toString()));
+        Map<String, String> env = BridgeProcess.environment(Brokers.mqtt().port(), Brokers.kafka().bootstrap(),
+                "logging-it-" + name);
         env.putAll(extra);
         BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("logging"), env);
         try {
@@ -55,29 +47,31 @@ class LoggingIT {
 
     @Test
     void should_write_trace_to_info_on_stdout_and_warn_and_worse_on_stderr_at_the_level_set() throws IOException {
-        BridgeProcess bridge = run("text", Map.of("LOG_LEVEL", "debug"));
-        assertThat(textLevels(bridge.stdout())).contains("DEBUG", "INFO")
-                .allMatch(List.of("TRACE", "DEBUG", "INFO")::contains);
-        assertThat(textLevels(bridge.stderr())).isNotEmpty().allMatch(List.of("WARN", "ERROR", "FATAL")::contains);
-        assertThat(bridge.stderr()).contains("WARN  [bridge] " + NO_PROBE);
-        assertThat(bridge.stdout()).doesNotContain(NO_PROBE);
+        try (BridgeProcess bridge = run("text", Map.of("LOG_LEVEL", "debug"))) {
+            assertThat(textLevels(bridge.stdout())).contains("DEBUG", "INFO")
+                    .allMatch(List.of("TRACE", "DEBUG", "INFO")::contains);
+            assertThat(textLevels(bridge.stderr())).isNotEmpty().allMatch(List.of("WARN", "ERROR", "FATAL")::contains);
+            assertThat(bridge.stderr()).contains("WARN  [bridge] " + NO_PROBE);
+            assertThat(bridge.stdout()).doesNotContain(NO_PROBE);
+        }
     }
 
     @Test
     void should_write_one_json_object_per_line_with_log_format_json() throws IOException {
-        BridgeProcess bridge = run("json", Map.of("LOG_FORMAT", "json", "LOG_LEVEL", "info"));
-        ObjectMapper json = new ObjectMapper();
-        List<JsonNode> out = bridge.stdout().lines().map(line -> parse(json, line)).toList();
-        List<JsonNode> err = bridge.stderr().lines().map(line -> parse(json, line)).toList();
-        assertThat(out).isNotEmpty().allSatisfy(o -> assertThat(o.path("log.level").asText()).isEqualTo("INFO"));
-        assertThat(out).anySatisfy(o -> assertThat(o.path("message").asText()).startsWith("Subscribed to MQTT"));
-        assertThat(err).isNotEmpty()
-                .allSatisfy(o -> assertThat(o.path("log.level").asText()).isIn("WARN", "ERROR", "FATAL"));
-        assertThat(err).anySatisfy(o -> {
-            assertThat(o.path("message").asText()).startsWith(NO_PROBE);
-            assertThat(o.path("log.logger").asText()).isEqualTo("bridge");
-            assertThat(o.path("@timestamp").asText()).isNotEmpty();
-        });
+        try (BridgeProcess bridge = run("json", Map.of("LOG_FORMAT", "json", "LOG_LEVEL", "info"))) {
+            ObjectMapper json = new ObjectMapper();
+            List<JsonNode> out = bridge.stdout().lines().map(line -> parse(json, line)).toList();
+            List<JsonNode> err = bridge.stderr().lines().map(line -> parse(json, line)).toList();
+            assertThat(out).isNotEmpty().allSatisfy(o -> assertThat(o.path("log.level").asText()).isEqualTo("INFO"));
+            assertThat(out).anySatisfy(o -> assertThat(o.path("message").asText()).startsWith("Subscribed to MQTT"));
+            assertThat(err).isNotEmpty()
+                    .allSatisfy(o -> assertThat(o.path("log.level").asText()).isIn("WARN", "ERROR", "FATAL"));
+            assertThat(err).anySatisfy(o -> {
+                assertThat(o.path("message").asText()).startsWith(NO_PROBE);
+                assertThat(o.path("log.logger").asText()).isEqualTo("bridge");
+                assertThat(o.path("@timestamp").asText()).isNotEmpty();
+            });
+        }
     }
 
     private static JsonNode parse(ObjectMapper json, String line) {

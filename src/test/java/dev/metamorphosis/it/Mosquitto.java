@@ -1,6 +1,5 @@
 package dev.metamorphosis.it;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Socket;
@@ -9,11 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
 import static org.awaitility.Awaitility.await;
 
@@ -47,31 +42,12 @@ public final class Mosquitto implements AutoCloseable {
         this.version = version;
     }
 
-    /** The mosquitto executable on the PATH or in /usr/sbin, if installed. */
-    public static Optional<Path> executable() {
-        String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator + "/usr/sbin";
-        for (String folder : path.split(File.pathSeparator)) {
-            Path candidate = Path.of(folder, "mosquitto");
-            if (Files.isExecutable(candidate)) {
-                return Optional.of(candidate);
-            }
-        }
-        return Optional.empty();
-    }
-
     /**
-     * The mosquitto executable, for a test that cannot run without a real Mosquitto: the test is skipped when none is
-     * installed, but under {@code CI=true} (where {@code .ci/run} installs it) it fails, so a CI run cannot pass
-     * without having run it.
+     * The mosquitto executable, for a test that cannot run without a real Mosquitto: skipped when none is installed,
+     * failed under {@code CI=true}, where {@code .ci/run} installs it ({@link Tools#required}).
      */
     public static Path required() {
-        Optional<Path> executable = executable();
-        String missing = "mosquitto is not installed (apt-get install mosquitto); this test needs a real Mosquitto";
-        if (executable.isEmpty() && "true".equalsIgnoreCase(System.getenv("CI"))) {
-            Assertions.fail(missing + ", and CI=true: a CI run must not skip it");
-        }
-        Assumptions.assumeTrue(executable.isPresent(), missing);
-        return executable.get();
+        return Tools.required("mosquitto", "apt-get install mosquitto; this test needs a real Mosquitto");
     }
 
     /** Starts Mosquitto with two limits lifted: unbounded queues, 1,000 in flight (see the class comment). */
@@ -85,6 +61,16 @@ public final class Mosquitto implements AutoCloseable {
      */
     public static Mosquitto startStock(Path executable, Path dir) {
         return launch(executable, dir, List.of());
+    }
+
+    /**
+     * Starts Mosquitto as {@link #start} does, also logging every MQTT packet it sends or receives (see
+     * {@link #packets}) and publishing its {@code $SYS} topics every second ({@code $SYS/broker/clients/expired}: the
+     * sessions it has let expire).
+     */
+    public static Mosquitto startLoggingPackets(Path executable, Path dir) {
+        return launch(executable, dir, List.of("max_queued_messages 0", "max_inflight_messages 1000", "log_type debug",
+                "sys_interval 1"));
     }
 
     private static Mosquitto launch(Path executable, Path dir, List<String> limits) {
@@ -137,6 +123,21 @@ public final class Mosquitto implements AutoCloseable {
     public List<String> drops() {
         try {
             return Files.readAllLines(log).stream().filter(l -> l.contains("messages are being dropped")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The lines of its log about packets to or from one client, started with {@link #startLoggingPackets}, as
+     * Mosquitto writes them: {@code Sending PUBLISH to <id> (d0, q2, r0, m1, '<topic>', ... (5 bytes))},
+     * {@code Received PUBREC from <id> (Mid: 1)}, {@code Sending CONNACK to <id> (0, 0)} (session present, reason).
+     */
+    public List<String> packets(String clientId) {
+        try {
+            return Files.readAllLines(log).stream().map(l -> l.substring(l.indexOf(": ") + 2))
+                    .filter(l -> l.contains(" to " + clientId + " (") || l.contains(" from " + clientId + " (")
+                                 || l.equals("Received SUBSCRIBE from " + clientId)).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

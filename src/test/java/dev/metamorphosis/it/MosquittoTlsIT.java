@@ -15,7 +15,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Mutual TLS against a real Mosquitto, configured as a Go version user has it, with nothing but the Go version's
  * variables. Needs {@code mosquitto} ({@code apt-get install mosquitto}): skipped without it, failed without it under
- * {@code CI=true} ({@link Mosquitto#required}).
+ * {@code CI=true} ({@link Tools#required}).
  */
 class MosquittoTlsIT {
 

@@ -6,8 +6,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -19,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * shows it (/readyz 503 naming MQTT, metamorphosis_mqtt_connected 0), and counts the reconnection after.
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 6, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 133 s
 class MqttRestartIT {
 
     private static final String RECONNECTS = "metamorphosis_mqtt_reconnects_total";
@@ -27,9 +30,9 @@ class MqttRestartIT {
     void should_reconnect_and_receive_what_was_published_while_it_was_away() throws IOException {
         String kafka = Brokers.kafka().bootstrap();
         Map<String, Traffic> traffic = new LinkedHashMap<>();
-        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
         Map<String, Map<String, String>> env = new LinkedHashMap<>();
-        try (MqttBroker mqtt = MqttBroker.start("restart", true)) {
+        try (MqttBroker mqtt = MqttBroker.start("restart", true);
+             Bridges bridges = new Bridges()) {
             for (String delivery : BridgeProcess.DELIVERIES) {
                 String prefix = "mqtt-restart-" + delivery;
                 env.put(delivery, BridgeProcess.environment(mqtt.port(), kafka, prefix, delivery));
@@ -73,7 +76,6 @@ class MqttRestartIT {
             }
         } finally {
             traffic.values().forEach(Traffic::close);
-            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }

@@ -14,16 +14,9 @@ class ProbeFailureIT {
 
     @Test
     void should_exit_1_with_one_line_naming_the_topic_and_cause_when_kafka_is_unreachable() throws IOException {
-        Map<String, String> env = Map.of(
-                "MQTT_BROKER", "127.0.0.1",
-                "MQTT_PORT", Integer.toString(Brokers.mqtt().port()),
-                "MQTT_TLS", "false",
-                "MQTT_TOPIC", "probe-failure/#",
-                "KAFKA_BROKER", "127.0.0.1",
-                "KAFKA_PORT", Integer.toString(Ports.free()),
-                "KAFKA_TOPIC", "probe-failure",
-                "KAFKA_TEST_TOPIC", "probe-failure-test",
-                "CONFIG_DIR", BridgeProcess.repo().toString());
+        Map<String, String> env = BridgeProcess.environment(Brokers.mqtt().port(), "127.0.0.1:" + Ports.free(),
+                "probe-failure");
+        env.put("KAFKA_TEST_TOPIC", "probe-failure-test");
         try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("probe-failure"), env)) {
             assertThat(bridge.exitCode(Duration.ofSeconds(60))).isEqualTo(1);
             assertThat(bridge.stderr().lines().toList()).singleElement().asString()

@@ -26,11 +26,11 @@ class ProxyFaultsIT {
     @Test
     void should_ride_out_resets_latency_and_a_hanging_kafka_and_wait_for_mqtt_at_start() throws IOException {
         Map<String, Traffic> traffic = new LinkedHashMap<>();
-        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
         Map<String, Map<String, String>> env = new LinkedHashMap<>();
         try (TcpProxy toMqtt = new TcpProxy(Brokers.mqtt().port());
              TcpProxy toKafka = new TcpProxy();
-             KafkaBroker kafka = KafkaBroker.startBehind("proxy-faults", toKafka)) {
+             KafkaBroker kafka = KafkaBroker.startBehind("proxy-faults", toKafka);
+             Bridges bridges = new Bridges()) {
             toMqtt.refuse(true);
             for (String delivery : BridgeProcess.DELIVERIES) {
                 String prefix = "proxy-" + delivery;
@@ -80,7 +80,6 @@ class ProxyFaultsIT {
             }
         } finally {
             traffic.values().forEach(Traffic::close);
-            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }

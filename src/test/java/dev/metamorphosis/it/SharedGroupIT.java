@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Against a real Mosquitto, which hands a shared subscription's messages to its members in turn (the embedded HiveMQ
  * may give a steady stream to one member while its receive window has room: correct, but it shows no split). Needs
  * {@code mosquitto} ({@code apt-get install mosquitto}; {@code .ci/run} installs it): skipped without it, failed
- * without it under {@code CI=true} ({@link Mosquitto#required}).
+ * without it under {@code CI=true} ({@link Tools#required}).
  */
 @Execution(ExecutionMode.CONCURRENT)
 class SharedGroupIT {

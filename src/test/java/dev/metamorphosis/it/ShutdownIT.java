@@ -6,8 +6,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -18,14 +20,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * spool, exits 0, and nothing is lost (what it never took stays at the MQTT broker for the next start).
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Timeout(value = 10, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 249 s
 class ShutdownIT {
 
     @Test
     void should_write_the_spool_on_sigterm_once_kafka_is_back_and_exit_0() throws IOException {
         Map<String, Traffic> traffic = new LinkedHashMap<>();
         Map<String, Map<String, String>> env = new LinkedHashMap<>();
-        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
-        try (KafkaBroker kafka = KafkaBroker.start("shutdown", Map.of())) {
+        try (KafkaBroker kafka = KafkaBroker.start("shutdown", Map.of());
+             Bridges bridges = new Bridges()) {
             for (String delivery : BridgeProcess.DELIVERIES) {
                 String prefix = "shutdown-" + delivery;
                 Path dir = Files.createTempDirectory("shutdown");
@@ -61,7 +64,9 @@ class ShutdownIT {
             });
 
             // what the at-least-once and durable bridges never took waits in their MQTT sessions for the next start
-            bridges.replaceAll((delivery, b) -> BridgeProcess.start(b.workDir(), env.get(delivery)));
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                bridges.restart(delivery, BridgeProcess.start(bridges.get(delivery).workDir(), env.get(delivery)));
+            }
             for (String delivery : BridgeProcess.DELIVERIES) {
                 bridges.get(delivery).awaitSubscribed(Duration.ofSeconds(90));
                 Traffic.Tally t = traffic.get(delivery).awaitAll(kafka.bootstrap(), "shutdown-" + delivery,
@@ -74,7 +79,6 @@ class ShutdownIT {
             }
         } finally {
             traffic.values().forEach(Traffic::close);
-            bridges.values().forEach(BridgeProcess::close);
         }
     }
 }

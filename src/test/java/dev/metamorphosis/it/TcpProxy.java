@@ -1,5 +1,6 @@
 package dev.metamorphosis.it;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,6 +9,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -23,6 +25,7 @@ public final class TcpProxy implements AutoCloseable {
     private volatile boolean refusing;
     private volatile boolean hanging;
     private volatile int latencyMillis;
+    private volatile int holdRepliesMillis;
 
     public TcpProxy() {
         try {
@@ -75,6 +78,15 @@ public final class TcpProxy implements AutoCloseable {
         latencyMillis = millis;
     }
 
+    /**
+     * While above 0, what the broker sends in the first {@code millis} of a new connection is held and passed on in
+     * one write: an MQTT broker's CONNACK and the messages a resumed session sends right after it reach the client
+     * together, as a slow network can deliver them, instead of whenever the broker's writes happen to fall.
+     */
+    public void holdReplies(int millis) {
+        holdRepliesMillis = millis;
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
@@ -88,8 +100,8 @@ public final class TcpProxy implements AutoCloseable {
                 upstream.setTcpNoDelay(true);
                 sockets.add(client);
                 sockets.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                pump(client, upstream, 0);
+                pump(upstream, client, holdRepliesMillis);
             } catch (IOException e) {
                 if (server.isClosed()) {
                     return;
@@ -98,10 +110,14 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, int holdMillis) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[64 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                if (holdMillis > 0) {
+                    out.write(readFor(from, in, holdMillis));
+                    out.flush();
+                }
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
                     while (hanging && !from.isClosed()) {
@@ -122,6 +138,27 @@ public final class TcpProxy implements AutoCloseable {
         }, "proxy-pump");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** What arrives on {@code from} within {@code millis}. */
+    private static byte[] readFor(Socket from, InputStream in, int millis) throws IOException {
+        ByteArrayOutputStream held = new ByteArrayOutputStream();
+        byte[] buffer = new byte[64 * 1024];
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        for (long left = millis; left > 0; left = (deadline - System.nanoTime()) / 1_000_000L) {
+            from.setSoTimeout((int) left);
+            try {
+                int n = in.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                held.write(buffer, 0, n);
+            } catch (SocketTimeoutException e) {
+                break;
+            }
+        }
+        from.setSoTimeout(0);
+        return held.toByteArray();
     }
 
     private void abort(Socket s) {

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +25,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -42,9 +40,6 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceAccessMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.parallel.Resources;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -52,8 +47,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * TOPIC_MAP on the built jar against real brokers: routing by the first matching rule (templates, keys, sanitised
  * names, raw and envelope values, unmatched messages as before), topics created on a broker that does not create
  * them, MQTT 5 metadata as headers, arrival timestamps through a Kafka outage, invalid names set aside, nothing lost
- * across a SIGKILL, bad map files stopping the start, and the metrics per Kafka topic. Each scenario has a bridge of
- * its own, on topics of its own; they run side by side.
+ * across a SIGKILL, and the metrics per Kafka topic (bad map files: ConfigErrorsTest and ConfigErrorsIT). Each
+ * scenario has a bridge of its own, on topics of its own; they run side by side.
  */
 @Execution(ExecutionMode.CONCURRENT)
 class TopicMapIT {
@@ -106,9 +101,9 @@ class TopicMapIT {
         byte[] random = new byte[200 * 1024];
         new Random(12).nextBytes(random);
 
-        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-route"), env)
-                .awaitSubscribed(START);
+        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-route"), env);
              Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            bridge.awaitSubscribed(START);
             publisher.publish("tm-route/raw/bytes", allBytes, 1);
             publisher.publish("tm-route/raw/bytes", new byte[0], 1);
             publisher.publish("tm-route/raw/bytes", random, 1);
@@ -209,8 +204,9 @@ class TopicMapIT {
                 """);
         int topics = 105;
         try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-many"),
-                environment("tm-many", kafka, map.toString())).awaitSubscribed(START);
+                environment("tm-many", kafka, map.toString()));
              Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            bridge.awaitSubscribed(START);
             for (int i = 0; i < topics; i++) {
                 publisher.publish("tm-many/" + i, utf8("m" + i), 1);
             }
@@ -245,9 +241,9 @@ class TopicMapIT {
                     """);
             Map<String, String> env = environment("tm-create", strict.bootstrap(), map.toString());
             env.put("KAFKA_TOPIC_PARTITIONS", "2");
-            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-create"), env)
-                    .awaitSubscribed(START);
+            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-create"), env);
                  Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+                bridge.awaitSubscribed(START);
                 publisher.publish("tm-create/a/x", utf8("x"), 1);
                 publisher.publish("tm-create/a/y", utf8("y"), 1);
                 publisher.publish("tm-create/b/z/w", utf8("zw"), 1);
@@ -303,8 +299,8 @@ class TopicMapIT {
             // retained before the bridge subscribes: the broker hands it over on subscribing, retain flag set
             publisher.publish("tm-head/raw/retained", utf8("kept"), 1, true);
             publisher.flush();
-            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-head"), env)
-                    .awaitSubscribed(START)) {
+            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-head"), env)) {
+                bridge.awaitSubscribed(START);
                 publisher.publish("tm-head/raw/all", utf8("{\"t\":21.5}"), 2, false, all);
                 publisher.publish("tm-head/raw/bäre", utf8("bare"), 0);
                 publisher.publish("tm-head/envelope/e", utf8("env"), 1, List.of(new UserProperty("x", "y")));
@@ -386,8 +382,9 @@ class TopicMapIT {
         AtomicInteger next = new AtomicInteger();
         try (KafkaBroker own = KafkaBroker.start("tm-time", Map.of());
              BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-time"),
-                     environment("tm-time", own.bootstrap(), map.toString())).awaitSubscribed(START);
+                     environment("tm-time", own.bootstrap(), map.toString()));
              Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            bridge.awaitSubscribed(START);
             ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
             long down;
             long up;
@@ -460,9 +457,9 @@ class TopicMapIT {
         Map<String, String> env = environment("tm-dead", kafka, map.toString());
         env.put("DEAD_LETTER_TOPIC", "tm-dead-letters");
         String longTopic = "tm-dead/long/" + "x".repeat(242); // tm-dead- and 242: 250 characters
-        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-dead"), env)
-                .awaitSubscribed(START);
+        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-dead"), env);
              Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            bridge.awaitSubscribed(START);
             publisher.publish("tm-dead/ok/1", utf8("before"), 1);
             publisher.publish(longTopic, utf8("too long"), 1);
             publisher.publish("tm-dead/empty", utf8("empty"), 1);
@@ -502,9 +499,9 @@ class TopicMapIT {
         try (KafkaBroker own = KafkaBroker.start("tm-limbo", Map.of())) {
             Map<String, String> env = environment("tm-limbo", own.bootstrap(), map.toString());
             env.put("DEAD_LETTER_TOPIC", "tm-limbo-dead");
-            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-limbo"), env)
-                    .awaitSubscribed(START);
+            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-limbo"), env);
                  Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+                bridge.awaitSubscribed(START);
                 // one set aside while Kafka is up: the dead-letter path has written before
                 publisher.publish(longTopic + "1", utf8("too long 1"), 1);
                 publisher.publish("tm-limbo/ok/1", utf8("before"), 1);
@@ -563,16 +560,15 @@ class TopicMapIT {
         Path dir = Files.createTempDirectory("tm-kill");
         Map<String, String> env = environment("tm-kill", kafka, map.toString());
         try (Traffic traffic = new Traffic("tm-kill", 5)) {
-            BridgeProcess first = BridgeProcess.start(dir, env).awaitSubscribed(START);
-            try {
+            try (BridgeProcess first = BridgeProcess.start(dir, env)) {
+                first.awaitSubscribed(START);
                 traffic.start(Brokers.mqtt().url(), 200);
                 Faults.last(Duration.ofSeconds(10));
                 first.kill();
-            } finally {
-                first.close();
             }
             Faults.last(Duration.ofSeconds(3));
-            try (BridgeProcess second = BridgeProcess.start(dir, env).awaitSubscribed(START)) {
+            try (BridgeProcess second = BridgeProcess.start(dir, env)) {
+                second.awaitSubscribed(START);
                 Faults.last(Duration.ofSeconds(10));
                 traffic.stop();
                 Traffic.Tally tally = traffic.awaitAll(kafka, kafkaTopics, Duration.ofSeconds(120));
@@ -585,67 +581,6 @@ class TopicMapIT {
                 }
                 assertThat(second.isAlive()).isTrue();
             }
-        }
-    }
-
-    // ---- 7: bad maps ----
-
-    static Stream<Arguments> badMaps() {
-        return Stream.of(
-                Arguments.of("missing file", null, "", "does not exist"),
-                Arguments.of("not YAML", """
-                        - filter: "a/+"
-                          topic: "x"
-                        - filter: [unclosed
-                        """, "", "YAML"),
-                Arguments.of("unknown key", """
-                        - filter: "a/+"
-                          topic: "x"
-                        - filter: "b/#"
-                          topic: "y"
-                          colour: red
-                        """, "rule 2 (line 5): ", "colour"),
-                Arguments.of("# not last", """
-                        - filter: "a/#/b"
-                          topic: "x"
-                        """, "rule 1 (line 1): ", "a/#/b"),
-                Arguments.of("{3} of two wildcards", """
-                        - filter: "a/+"
-                          topic: "x"
-                        - filter: "a/+/b/+"
-                          topic: "t-{3}"
-                        """, "rule 2 (line 4): ", "{3}"),
-                Arguments.of("unknown format", """
-                        - filter: "a/+"
-                          topic: "x"
-                          format: xml
-                        """, "rule 1 (line 3): ", "xml"));
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("badMaps")
-    void should_exit_1_with_one_line_naming_topic_map_the_file_and_the_rule(String name, String yaml, String rule,
-                                                                            String says) throws IOException {
-        String value;
-        Path file;
-        if (yaml == null) {
-            value = "target/topic-maps/no-such-map.yaml";
-            file = BridgeProcess.repo().resolve(value);
-        } else {
-            file = Files.createTempDirectory("tm-bad").resolve("map.yaml");
-            Files.writeString(file, yaml);
-            value = file.toString();
-        }
-        // brokers nobody listens on: the map is checked before connecting
-        Map<String, String> env = environment("tm-bad", "127.0.0.1:1", value);
-        env.put("MQTT_PORT", "1");
-        try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-bad"), env)) {
-            assertThat(bridge.exitCode(Duration.ofSeconds(60))).isEqualTo(1);
-            List<String> lines = bridge.stderr().lines().toList();
-            assertThat(lines).as("stderr").hasSize(1);
-            // after the log line's time and level, as every setting's error
-            assertThat(lines.get(0)).contains("TOPIC_MAP=\"" + value + "\" (" + file + "): " + rule).contains(says);
-            assertThat(bridge.stdout() + bridge.stderr()).doesNotContain("Exception").doesNotContain("\tat ");
         }
     }
 
@@ -710,8 +645,7 @@ class TopicMapIT {
     private static String payloadText(ConsumerRecord<byte[], byte[]> r) {
         String value = new String(r.value(), StandardCharsets.UTF_8);
         if (value.startsWith("{\"topic\":")) {
-            return new String(Base64.getDecoder().decode(value.substring(value.indexOf("\"content\":\"") + 11,
-                    value.length() - 2)), StandardCharsets.UTF_8);
+            return GoEnvelope.parse(r.value()).text();
         }
         return value;
     }

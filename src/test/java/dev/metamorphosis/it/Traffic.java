@@ -2,7 +2,6 @@ package dev.metamorphosis.it;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -40,10 +39,9 @@ public final class Traffic implements AutoCloseable {
             String payload;
             Header mqttTopic = r.headers().lastHeader("mqtt.topic");
             if (r.value().length > 0 && r.value()[0] == '{') {
-                String json = new String(r.value(), StandardCharsets.UTF_8);
-                topic = json.substring(10, json.indexOf("\",\"content\":\""));
-                payload = new String(Base64.getDecoder().decode(json.substring(json.indexOf("\"content\":\"") + 11,
-                        json.length() - 2)), StandardCharsets.US_ASCII);
+                GoEnvelope envelope = GoEnvelope.parse(r.value());
+                topic = envelope.topic();
+                payload = new String(envelope.content(), StandardCharsets.US_ASCII);
             } else if (mqttTopic != null) {
                 topic = new String(mqttTopic.value(), StandardCharsets.UTF_8);
                 payload = new String(r.value(), StandardCharsets.US_ASCII);
@@ -55,7 +53,7 @@ public final class Traffic implements AutoCloseable {
         }
     }
 
-    /** Prints a result line and appends it to {@code target/delivery-results.txt}, where the README's table comes from. */
+    /** Prints a result line and appends it to {@code target/delivery-results.txt}, where the table of docs/delivery.md comes from. */
     public static void report(String line) {
         System.out.println(line);
         try {

@@ -3,7 +3,6 @@ package dev.metamorphosis.it;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,10 +50,9 @@ class VolumeIT {
 
         Map<String, List<Integer>> seqByTopic = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> record : records) {
-            String json = new String(record.value(), StandardCharsets.UTF_8);
-            String topic = FiltersIT.topicOf(record.value());
-            String content = json.substring(json.indexOf("\"content\":\"") + 11, json.length() - 2);
-            String payload = new String(Base64.getDecoder().decode(content), StandardCharsets.UTF_8);
+            GoEnvelope envelope = GoEnvelope.parse(record.value());
+            String topic = envelope.topic();
+            String payload = envelope.text();
             assertThat(payload).startsWith(topic.substring("volume/".length()) + "#");
             seqByTopic.computeIfAbsent(topic, k -> new ArrayList<>())
                     .add(Integer.parseInt(payload.substring(payload.indexOf('#') + 1)));

@@ -1,0 +1,117 @@
+package dev.metamorphosis.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * MQTT_QOS 0 and 2 end to end, one bridge per delivery mode, behind a Mosquitto that logs every packet: messages
+ * published at QoS 2 reach the bridge at the subscription's QoS, each sent once (QoS 2: each with its PUBREC, PUBREL
+ * and PUBCOMP; QoS 0: never acknowledged), and each is in Kafka once, in order, byte for byte.
+ */
+class MqttQosIT {
+
+    private static final int MESSAGES = 300;
+
+    @ParameterizedTest(name = "MQTT_QOS={0}")
+    @ValueSource(ints = {0, 2})
+    void should_receive_each_message_once_at_the_subscription_qos_and_write_it_once(int qos) throws IOException {
+        Path dir = Files.createTempDirectory("mqtt-qos");
+        String kafka = Brokers.kafka().bootstrap();
+        Map<String, BridgeProcess> bridges = new LinkedHashMap<>();
+        try (Mosquitto mosquitto = Mosquitto.startLoggingPackets(Mosquitto.required(), dir.resolve("mosquitto"))) {
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                String prefix = "qos" + qos + "-" + delivery;
+                Map<String, String> env = BridgeProcess.environment(mosquitto.port(), kafka, prefix, delivery);
+                env.put("MQTT_QOS", Integer.toString(qos));
+                bridges.put(delivery, BridgeProcess.start(Files.createDirectories(dir.resolve(delivery)), env));
+            }
+            for (BridgeProcess bridge : bridges.values()) {
+                bridge.awaitSubscribed(Duration.ofSeconds(90));
+            }
+            try (Publisher publisher = new Publisher(mosquitto.url())) {
+                for (int i = 0; i < MESSAGES; i++) {
+                    for (String delivery : BridgeProcess.DELIVERIES) {
+                        publisher.publish("qos" + qos + "-" + delivery + "/t", payload(i), 2);
+                    }
+                }
+            }
+            for (String delivery : BridgeProcess.DELIVERIES) {
+                String topic = "qos" + qos + "-" + delivery;
+                BridgeProcess bridge = bridges.get(delivery);
+                await(delivery + ": all in Kafka, the spool empty").atMost(Duration.ofSeconds(120))
+                        .until(() -> Records.count(kafka, topic) >= MESSAGES
+                                     && bridge.metric("metamorphosis_spool_messages") == 0);
+                List<String> written = Records.read(kafka, topic).stream()
+                        .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+                assertThat(written).as(delivery + ": each once, in order, byte for byte").isEqualTo(envelopes(topic));
+                assertThat(bridge.metric("mqtt_received")).as(delivery + ": received").isEqualTo(MESSAGES);
+
+                List<String> packets = mosquitto.packets(topic);
+                assertThat(count(packets, "Sending PUBLISH to " + topic + " (d0, q" + qos + ","))
+                        .as(delivery + ": sent once each, at QoS " + qos).isEqualTo(MESSAGES);
+                assertThat(count(packets, "Sending PUBLISH to " + topic + " (")).as(delivery + ": sent in all")
+                        .isEqualTo(MESSAGES);
+                if (qos == 2) {
+                    assertThat(count(packets, "Received PUBREC from " + topic + " ")).as(delivery + ": PUBREC")
+                            .isEqualTo(MESSAGES);
+                    assertThat(count(packets, "Sending PUBREL to " + topic + " ")).as(delivery + ": PUBREL")
+                            .isEqualTo(MESSAGES);
+                    // every message's flow completed; Paho 1.2.5 with manual acknowledgements sends a second
+                    // PUBCOMP when the bridge acknowledges, which Mosquitto takes without complaint
+                    assertThat(ids(packets, "Received PUBCOMP from " + topic + " (Mid: ", ","))
+                            .as(delivery + ": PUBCOMP for every message sent")
+                            .isEqualTo(ids(packets, "Sending PUBLISH to " + topic + " (d0, q2, r0, m", ","));
+                } else {
+                    assertThat(packets).as(delivery + ": nothing acknowledged at QoS 0")
+                            .noneMatch(p -> p.startsWith("Received PUBACK") || p.startsWith("Received PUBREC"));
+                }
+            }
+        } finally {
+            bridges.values().forEach(BridgeProcess::close);
+        }
+    }
+
+    /** Message i: its number, then 200 bytes of every value, the same for a given i. */
+    private static byte[] payload(int i) {
+        byte[] number = ("m" + i + " ").getBytes(StandardCharsets.US_ASCII);
+        byte[] payload = new byte[number.length + 200];
+        System.arraycopy(number, 0, payload, 0, number.length);
+        byte[] random = new byte[200];
+        new Random(i).nextBytes(random);
+        System.arraycopy(random, 0, payload, number.length, random.length);
+        return payload;
+    }
+
+    private static List<String> envelopes(String prefix) {
+        List<String> envelopes = new ArrayList<>();
+        for (int i = 0; i < MESSAGES; i++) {
+            envelopes.add(EnvelopeIT.envelope(prefix + "/t", payload(i)));
+        }
+        return envelopes;
+    }
+
+    /** The distinct packet ids of the lines that start so, the id following the start up to {@code end}. */
+    private static java.util.Set<Integer> ids(List<String> lines, String start, String end) {
+        return lines.stream().filter(l -> l.startsWith(start))
+                .map(l -> Integer.parseInt(l.substring(start.length(), l.indexOf(end, start.length()))))
+                .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+    }
+
+    private static long count(List<String> lines, String start) {
+        return lines.stream().filter(l -> l.startsWith(start)).count();
+    }
+}
