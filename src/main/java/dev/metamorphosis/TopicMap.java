@@ -141,6 +141,10 @@ public final class TopicMap {
             if (e.getCause() instanceof CharacterCodingException) {
                 throw problems.of("not YAML: the file is not UTF-8 text");
             }
+            // a read that fails after the file opened (a disk error) reaches here wrapped by the YAML reader
+            if (e.getCause() instanceof IOException io) {
+                throw problems.of("the file cannot be read: " + io.getClass().getSimpleName() + ": " + io.getMessage());
+            }
             throw problems.of("not YAML: " + e.getMessage());
         }
     }
