@@ -11,10 +11,14 @@ import java.util.Map;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The dev loop of docs/changing-routes.md, ./camel-dev: a route file saved in routes/ takes effect without a rebuild. */
+// its own working copy, bridge process and topic: runs beside the other concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class DevLoopIT {
 
     private static final String TOPIC = "dev-loop-it";

@@ -13,6 +13,8 @@ import java.util.Random;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -22,6 +24,8 @@ import static org.awaitility.Awaitility.await;
  * published at QoS 2 reach the bridge at the subscription's QoS, each sent once (QoS 2: each with its PUBREC, PUBREL
  * and PUBCOMP; QoS 0: never acknowledged), and each is in Kafka once, in order, byte for byte.
  */
+// its own Mosquitto, bridge processes and topics: runs beside the other concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class MqttQosIT {
 
     private static final int MESSAGES = 300;

@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -21,6 +23,8 @@ import static org.awaitility.Awaitility.await;
  * gone with the messages it held, and what was published meanwhile is never delivered. Behind a Mosquitto that logs
  * every packet: its CONNACK says whether it still had the session.
  */
+// its own Mosquitto, bridge processes and topics: runs beside the other concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class SessionExpiryIT {
 
     private static final int MESSAGES = 20;
