@@ -72,11 +72,21 @@ public final class KafkaBroker implements AutoCloseable {
     private static KafkaBroker start(String name, Map<String, String> extra, Map<String, String> listeners,
                                      TcpProxy proxy) {
         try {
-            Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "kafka-" + name + "-");
-            KafkaBroker broker = new KafkaBroker(dir, extra, listeners, proxy);
-            broker.format();
-            broker.launch();
-            return broker;
+            for (int attempt = 1; ; attempt++) {
+                Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "kafka-" + name + "-");
+                KafkaBroker broker = new KafkaBroker(dir, extra, listeners, proxy);
+                broker.format();
+                try {
+                    broker.launch();
+                    return broker;
+                } catch (IllegalStateException e) {
+                    // a port found free was taken by another test's process before Kafka bound it (the scenarios
+                    // run side by side): start again on other ports
+                    if (attempt == 3 || !Files.readString(dir.resolve("broker.log")).contains("Address already in use")) {
+                        throw e;
+                    }
+                }
+            }
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException("Kafka broker did not start", e);
         }
