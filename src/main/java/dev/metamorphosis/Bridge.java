@@ -55,6 +55,7 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
     private ScheduledExecutorService connector;
     private ScheduledExecutorService prober;
     private int shutdownTimeout = 20;
+    private Spool spool;
 
     @Override
     public void onContextStarted(CamelContext context) {
@@ -63,7 +64,6 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
             return;
         }
         var properties = context.getPropertiesComponent();
-        Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
         try {
             spool.open();
         } catch (Exception e) {
@@ -133,12 +133,12 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
      * Writes the probe record. When it fails: exit code 1, unless Kafka is known to have worked for this spool (an
      * outage), when it returns false.
      */
-    private static boolean probe(CamelContext context, String probeTopic, boolean outage) {
+    private boolean probe(CamelContext context, String probeTopic, boolean outage) {
         try {
             context.createProducerTemplate().sendBody("direct:kafka-probe", null);
             LOG.info("Probe record written to Kafka topic {}", probeTopic);
             // Kafka works with these settings: from now on, Kafka failing at start-up is an outage
-            context.getRegistry().lookupByNameAndType("spool", Spool.class).markWritten();
+            spool.markWritten();
             return true;
         } catch (Exception e) {
             if (!outage) {
@@ -192,7 +192,6 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
 
     @Override
     public void onContextStopping(CamelContext context) {
-        Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
         if (spool == null || !context.isStarted()) {
             return;
         }
@@ -215,6 +214,10 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         } else {
             LOG.info("Shutting down: everything received is in Kafka");
         }
+    }
+
+    public void setSpool(Spool spool) {
+        this.spool = spool;
     }
 
     public void setShutdownTimeout(int shutdownTimeout) {
