@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.TemplatedRouteBuilder;
 import org.apache.camel.component.kafka.KafkaComponent;
-import org.apache.camel.Exchange;
 import org.apache.camel.spi.OnCamelContextStarted;
 import org.apache.camel.spi.OnCamelContextStopping;
 import org.apache.kafka.clients.admin.Admin;
@@ -199,8 +198,8 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         if (spool.messages() > 0) {
             LOG.info("Shutting down: writing the {} spooled message(s) to Kafka, for up to {} s", spool.messages(),
                     shutdownTimeout);
-            context.createProducerTemplate().sendBodyAndHeader("seda:spool", null,
-                    Exchange.AGGREGATION_COMPLETE_ALL_GROUPS, true);
+            // like the flush timer's: an exchange that is not an envelope completes the open batch (see Batch)
+            context.createProducerTemplate().sendBody("seda:spool", null);
         }
         long left = spool.awaitEmpty(TimeUnit.SECONDS.toMillis(shutdownTimeout));
         if (left > 0) {
