@@ -199,8 +199,11 @@ public final class Spool implements CamelContextAware {
         queue().put(spooled(entry(exchange, exchange.getMessage().getBody(byte[].class)), acks, -1, 0, 0));
     }
 
-    /** A record waiting for the sync that makes it durable, then for its MQTT acknowledgement. */
-    private record Pending(Exchange exchange, SpoolLog.Entry entry, int size, List<Synchronization> acks) {
+    /**
+     * A record waiting for the sync that makes it durable, then for its MQTT acknowledgement: not its message's
+     * exchange, which would keep the payload, the headers and the MQTT properties in memory until then.
+     */
+    private record Pending(SpoolLog.Entry entry, int size, List<Synchronization> acks) {
     }
 
     /**
@@ -227,7 +230,7 @@ public final class Spool implements CamelContextAware {
                 Batch.detach(exchange); // never acknowledged: the broker delivers it again
                 return;
             }
-            pending.add(new Pending(exchange, entry, log.append(entry), Batch.detach(exchange)));
+            pending.add(new Pending(entry, log.append(entry), Batch.detach(exchange)));
             work.signal();
         } finally {
             lock.unlock();
@@ -565,8 +568,9 @@ public final class Spool implements CamelContextAware {
             LOG.info("The spool is written to disk again in SPOOL_DIR={}", dir);
         }
         syncNanos.accept(System.nanoTime() - started);
+        Exchange synced = new DefaultExchange(context); // what the acknowledgements are told completed: the sync
         for (Pending p : group) {
-            p.acks().forEach(s -> s.onComplete(p.exchange()));
+            p.acks().forEach(s -> s.onComplete(synced));
         }
         lock.lock();
         try {
