@@ -3,8 +3,6 @@ package dev.metamorphosis;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.apache.camel.CamelContext;
-import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.component.kafka.KafkaConstants;
@@ -20,19 +18,22 @@ import org.apache.camel.support.DefaultExchange;
  * here. Plain Java rather than Camel's aggregator, which copies every exchange it aggregates.
  * <p>
  * In at-least-once delivery the completion work of an envelope's exchange (its MQTT acknowledgement) was taken off it
- * at its admission ({@link #detach}) and travels with the envelope; its batch runs it, in arrival order, once the
- * batch's write to Kafka has succeeded, or reports the failure to it if the write failed for good.
+ * at its admission ({@link Spool#holdAcknowledgement}) and travels with the envelope; the write route has its batch
+ * run it, in arrival order, once Kafka has the batch ({@link #acknowledge}); if the write fails for good (the bridge
+ * stops first), the batch's exchange reports the failure to it.
  */
-public final class Batch implements Processor, CamelContextAware {
+public final class Batch implements Processor {
 
+    /** The MQTT acknowledgement an envelope holds (at-least-once delivery). */
     static final String HELD = "metamorphosis.held";
+    /** The MQTT acknowledgements a batch holds (at-least-once delivery). */
+    private static final String BATCH_HELD = "metamorphosis.batch.held";
     /**
      * The record's Kafka topic header, kept: camel-kafka takes the header off when it builds the record (and so the
      * timestamp's, which {@link Redelivery} sets again from the arrival time).
      */
     static final String TOPIC = "metamorphosis.topic";
 
-    private CamelContext context;
     private Spool spool;
     private List<Exchange> records = new ArrayList<>();
     private Held held = new Held();
@@ -52,7 +53,7 @@ public final class Batch implements Processor, CamelContextAware {
         if (envelope) {
             join(exchange);
         }
-        if (records.isEmpty() || envelope && records.size() < spool().batchSize() && !spool().drained()) {
+        if (records.isEmpty() || envelope && records.size() < spool.batchSize() && !spool.drained()) {
             exchange.setRouteStop(true);
             return;
         }
@@ -65,12 +66,21 @@ public final class Batch implements Processor, CamelContextAware {
         }
         exchange.getMessage().getHeaders().clear();
         exchange.getMessage().setBody(batch);
+        exchange.setProperty(BATCH_HELD, work);
         exchange.getExchangeExtension().addOnCompletion(work);
+    }
+
+    /** At-least-once delivery: Kafka has the batch, so the MQTT acknowledgements it holds go now, in arrival order. */
+    public void acknowledge(Exchange batch) {
+        Held work = batch.getProperty(BATCH_HELD, Held.class);
+        if (work != null) {
+            work.onComplete(batch);
+        }
     }
 
     @SuppressWarnings("unchecked")
     private void join(Exchange record) {
-        spool().take(record);
+        spool.take(record);
         List<Synchronization> acks = (List<Synchronization>) record.removeProperty(HELD);
         if (acks != null) {
             held.work.addAll(acks);
@@ -84,35 +94,27 @@ public final class Batch implements Processor, CamelContextAware {
         records.add(record);
     }
 
-    private Spool spool() {
-        if (spool == null) {
-            spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
-        }
-        return spool;
+    public void setSpool(Spool spool) {
+        this.spool = spool;
     }
 
-    @Override
-    public void setCamelContext(CamelContext camelContext) {
-        this.context = camelContext;
-    }
-
-    @Override
-    public CamelContext getCamelContext() {
-        return context;
-    }
-
-    /** The completion work of every exchange in a batch, run when the batch completes. */
+    /**
+     * The completion work of every exchange in a batch: run by {@link #acknowledge}, else when the batch's exchange
+     * completes; each piece runs once.
+     */
     static final class Held implements Synchronization {
         final List<Synchronization> work = new ArrayList<>();
 
         @Override
         public void onComplete(Exchange batch) {
             work.forEach(s -> s.onComplete(batch));
+            work.clear();
         }
 
         @Override
         public void onFailure(Exchange batch) {
             work.forEach(s -> s.onFailure(batch));
+            work.clear();
         }
     }
 }

@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.TemplatedRouteBuilder;
 import org.apache.camel.component.kafka.KafkaComponent;
-import org.apache.camel.Exchange;
 import org.apache.camel.spi.OnCamelContextStarted;
 import org.apache.camel.spi.OnCamelContextStopping;
 import org.apache.kafka.clients.admin.Admin;
@@ -55,6 +54,7 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
     private ScheduledExecutorService connector;
     private ScheduledExecutorService prober;
     private int shutdownTimeout = 20;
+    private Spool spool;
 
     @Override
     public void onContextStarted(CamelContext context) {
@@ -63,7 +63,6 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
             return;
         }
         var properties = context.getPropertiesComponent();
-        Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
         try {
             spool.open();
         } catch (Exception e) {
@@ -133,12 +132,12 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
      * Writes the probe record. When it fails: exit code 1, unless Kafka is known to have worked for this spool (an
      * outage), when it returns false.
      */
-    private static boolean probe(CamelContext context, String probeTopic, boolean outage) {
+    private boolean probe(CamelContext context, String probeTopic, boolean outage) {
         try {
             context.createProducerTemplate().sendBody("direct:kafka-probe", null);
             LOG.info("Probe record written to Kafka topic {}", probeTopic);
             // Kafka works with these settings: from now on, Kafka failing at start-up is an outage
-            context.getRegistry().lookupByNameAndType("spool", Spool.class).markWritten();
+            spool.markWritten();
             return true;
         } catch (Exception e) {
             if (!outage) {
@@ -192,7 +191,6 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
 
     @Override
     public void onContextStopping(CamelContext context) {
-        Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
         if (spool == null || !context.isStarted()) {
             return;
         }
@@ -200,8 +198,8 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         if (spool.messages() > 0) {
             LOG.info("Shutting down: writing the {} spooled message(s) to Kafka, for up to {} s", spool.messages(),
                     shutdownTimeout);
-            context.createProducerTemplate().sendBodyAndHeader("seda:spool", null,
-                    Exchange.AGGREGATION_COMPLETE_ALL_GROUPS, true);
+            // like the flush timer's: an exchange that is not an envelope completes the open batch (see Batch)
+            context.createProducerTemplate().sendBody("seda:spool", null);
         }
         long left = spool.awaitEmpty(TimeUnit.SECONDS.toMillis(shutdownTimeout));
         if (left > 0) {
@@ -215,6 +213,10 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         } else {
             LOG.info("Shutting down: everything received is in Kafka");
         }
+    }
+
+    public void setSpool(Spool spool) {
+        this.spool = spool;
     }
 
     public void setShutdownTimeout(int shutdownTimeout) {

@@ -38,7 +38,10 @@ public final class Mapping implements Processor, OnCamelContextStarting {
         map = file.isEmpty() ? null
                 : TopicMap.load(context.resolvePropertyPlaceholders("{{topic.map}}"), Path.of(file));
         keyByTopic = "topic".equals(context.resolvePropertyPlaceholders("{{kafka.key}}"));
-        deadLetter = context.getRegistry().lookupByNameAndType("deadLetter", DeadLetter.class);
+    }
+
+    public void setDeadLetter(DeadLetter deadLetter) {
+        this.deadLetter = deadLetter;
     }
 
     @Override
@@ -76,7 +79,7 @@ public final class Mapping implements Processor, OnCamelContextStarting {
             // Kafka is down), or dropped, counted and logged when DEAD_LETTER_TOPIC is not set
             if (!deadLetter.redirect(exchange, "TOPIC_MAP rule " + match.rule() + " (" + match.filter() + ") gives "
                     + "Kafka topic \"" + match.topic() + "\", which is not a valid name: " + match.invalid())) {
-                Spool.acknowledge(exchange);
+                Spool.runCompletions(exchange);
                 exchange.setRouteStop(true);
             }
             return;

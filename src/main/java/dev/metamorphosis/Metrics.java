@@ -47,6 +47,10 @@ public final class Metrics implements OnCamelContextStarting, Processor {
     private volatile int probe;
     private PrometheusMeterRegistry registry;
     private Health health;
+    private Spool spool;
+    private Mapping mapping;
+    private DeadLetter deadLetter;
+    private KafkaHealthCheck kafkaHealth;
     private MqttComponent mqtt;
     private DistributionSummary batchSize;
     private Timer latency;
@@ -57,11 +61,8 @@ public final class Metrics implements OnCamelContextStarting, Processor {
     public void onContextStarting(CamelContext context) {
         registry = context.getRegistry().lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME,
                 PrometheusMeterRegistry.class);
-        health = context.getRegistry().lookupByNameAndType("health", Health.class);
-        Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
         defaultTopic = context.resolvePropertyPlaceholders("{{kafka.topic}}");
         records(defaultTopic);
-        Mapping mapping = context.getRegistry().lookupByNameAndType("mapping", Mapping.class);
         FunctionCounter.builder("metamorphosis.topic.map.unmatched", mapping, Mapping::unmatched)
                 .description("Messages no rule of TOPIC_MAP matched (written to KAFKA_TOPIC)").register(registry);
         FunctionCounter.builder("metamorphosis.kafka.batches.written", batches, LongAdder::sum)
@@ -105,7 +106,6 @@ public final class Metrics implements OnCamelContextStarting, Processor {
         FunctionCounter.builder("metamorphosis.messages.dropped", spool, Spool::dropped)
                 .description("Messages dropped because the spool was full (SPOOL_OVERFLOW drop-oldest or drop-newest)")
                 .register(registry);
-        DeadLetter deadLetter = context.getRegistry().lookupByNameAndType("deadLetter", DeadLetter.class);
         FunctionCounter.builder("metamorphosis.messages.dead.lettered", deadLetter, DeadLetter::count)
                 .description("Messages Kafka refused for good, set aside to DEAD_LETTER_TOPIC (dropped when it is "
                         + "not set)").register(registry);
@@ -120,8 +120,7 @@ public final class Metrics implements OnCamelContextStarting, Processor {
                         + "delivery, stuck at the broker's in-flight limit while Kafka is down").register(registry);
         FunctionCounter.builder("metamorphosis.mqtt.reconnects", mqtt, MqttComponent::reconnects)
                 .description("MQTT connections lost and regained").register(registry);
-        KafkaHealthCheck kafka = context.getRegistry().lookupByNameAndType("kafkaHealth", KafkaHealthCheck.class);
-        Gauge.builder("metamorphosis.kafka.connected", kafka, KafkaHealthCheck::connected)
+        Gauge.builder("metamorphosis.kafka.connected", kafkaHealth, KafkaHealthCheck::connected)
                 .description("1 while Kafka answers and every partition of KAFKA_TOPIC has a leader").register(registry);
     }
 
@@ -194,6 +193,26 @@ public final class Metrics implements OnCamelContextStarting, Processor {
 
     private static long setting(CamelContext context, String key) {
         return Long.parseLong(context.resolvePropertyPlaceholders("{{" + key + "}}"));
+    }
+
+    public void setHealth(Health health) {
+        this.health = health;
+    }
+
+    public void setSpool(Spool spool) {
+        this.spool = spool;
+    }
+
+    public void setMapping(Mapping mapping) {
+        this.mapping = mapping;
+    }
+
+    public void setDeadLetter(DeadLetter deadLetter) {
+        this.deadLetter = deadLetter;
+    }
+
+    public void setKafkaHealth(KafkaHealthCheck kafkaHealth) {
+        this.kafkaHealth = kafkaHealth;
     }
 
     private static Duration[] seconds(double... values) {

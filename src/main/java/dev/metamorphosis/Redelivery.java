@@ -3,8 +3,6 @@ package dev.metamorphosis;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.apache.camel.CamelContext;
-import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.component.kafka.KafkaConstants;
@@ -21,9 +19,11 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
  * own Kafka topic and timestamp (headers {@code kafka.OVERRIDE_TOPIC}, {@code kafka.OVERRIDE_TIMESTAMP}, which
  * camel-kafka takes off) are put back for the retry.
  */
-public final class Redelivery implements Processor, CamelContextAware {
+public final class Redelivery implements Processor {
 
-    private CamelContext context;
+    private Spool spool;
+    private Metrics metrics;
+    private DeadLetter deadLetter;
 
     @Override
     @SuppressWarnings("unchecked")
@@ -36,8 +36,8 @@ public final class Redelivery implements Processor, CamelContextAware {
         List<Exchange> inKafka = new ArrayList<>();
         records.removeIf(r -> r.getMessage().getHeader(KafkaConstants.KAFKA_RECORD_META) != null && inKafka.add(r));
         if (!inKafka.isEmpty()) {
-            context.getRegistry().lookupByNameAndType("metrics", Metrics.class).recordsWritten(inKafka);
-            spool().release(inKafka);
+            metrics.recordsWritten(inKafka);
+            spool.release(inKafka);
         }
         for (Exchange record : records) {
             Object topic = record.getProperty(Batch.TOPIC);
@@ -49,9 +49,8 @@ public final class Redelivery implements Processor, CamelContextAware {
         Throwable cause = batch.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         if (!records.isEmpty() && refusedForGood(cause)) {
             Exchange poison = records.remove(0);
-            context.getRegistry().lookupByNameAndType("deadLetter", DeadLetter.class).setAside(poison,
-                    Bridge.causeOf(cause));
-            spool().release(List.of(poison));
+            deadLetter.setAside(poison, Bridge.causeOf(cause));
+            spool.release(List.of(poison));
         }
     }
 
@@ -65,17 +64,15 @@ public final class Redelivery implements Processor, CamelContextAware {
         return false;
     }
 
-    private Spool spool() {
-        return context.getRegistry().lookupByNameAndType("spool", Spool.class);
+    public void setSpool(Spool spool) {
+        this.spool = spool;
     }
 
-    @Override
-    public void setCamelContext(CamelContext camelContext) {
-        this.context = camelContext;
+    public void setMetrics(Metrics metrics) {
+        this.metrics = metrics;
     }
 
-    @Override
-    public CamelContext getCamelContext() {
-        return context;
+    public void setDeadLetter(DeadLetter deadLetter) {
+        this.deadLetter = deadLetter;
     }
 }

@@ -19,7 +19,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
-import org.apache.camel.Processor;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaComponent;
 import org.apache.camel.component.kafka.KafkaConfiguration;
@@ -37,9 +36,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The spool: every envelope received from MQTT and not yet in Kafka, in the queue of {@code seda:spool} (in a
- * compact form, see {@link SpoolQueue}) or in the batch being filled or written. The ingest routes have it
- * {@link #process admit} an envelope, which puts it in the queue, bean {@code batch} calls {@link #take} when it moves
- * one into the batch, and the write route {@link #written} once Kafka has the batch.
+ * compact form, see {@link SpoolQueue}) or in the batch being filled or written. The ingest route's steps call it:
+ * {@link #admit} (or {@link #append} to the disk spool), {@link #acknowledge} or {@link #holdAcknowledgement}, and
+ * {@link #enqueue}; bean {@code batch} calls {@link #take} when it moves an envelope into the batch, and the write
+ * route {@link #written} once Kafka has the batch.
  * <p>
  * The queue is bounded by {@code SPOOL_MAX_MESSAGES} and {@code SPOOL_MAX_BYTES} (the batch being filled or written
  * holds at most {@code KAFKA_MAX_BATCH_SIZE} more). When full, {@code block} holds the MQTT client until there is
@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * as long as the records in memory stay within a window of two of the largest batches; what does not fit is read
  * back from disk, in order, once Kafka has taken the batches ahead of it. What the log holds at start-up goes first.
  */
-public final class Spool implements CamelContextAware, Processor {
+public final class Spool implements CamelContextAware {
 
     static final String BYTES = "metamorphosis.bytes";
     /** Durable delivery: where the record ends in the log, its bytes there, and when its message arrived. */
@@ -89,6 +89,7 @@ public final class Spool implements CamelContextAware, Processor {
     private volatile boolean closing;
     private volatile SpoolQueue queue;
     private CamelContext context;
+    private DeadLetter deadLetter;
 
     private boolean atLeastOnce = true;
     private boolean durable;
@@ -125,38 +126,36 @@ public final class Spool implements CamelContextAware, Processor {
     private int maxRequestSize = Integer.MAX_VALUE;
 
     /**
-     * Admits an envelope into the spool, waiting for room or dropping as {@code SPOOL_OVERFLOW} says; an admitted
-     * envelope goes into the queue of {@code seda:spool} in its compact form ({@link SpoolQueue.Spooled}). The
-     * exchange ends here either way.
+     * Whether Kafka's producer would refuse this envelope as a record (larger than its {@code max.request.size}): then
+     * it is set aside at once ({@link #setAsideTooLarge}), not admitted. While the bridge is closing, nothing is.
      */
-    @Override
-    public void process(Exchange exchange) throws InterruptedException {
-        admit(exchange);
+    public boolean tooLarge(Exchange exchange) {
+        return !closing && tooLarge(exchange.getMessage().getBody(byte[].class));
     }
 
-    /** Admits an envelope, or returns false when it is not queued. */
-    private boolean admit(Exchange exchange) throws InterruptedException {
+    /** Sets aside an envelope too large for Kafka's producer (see {@link DeadLetter}). */
+    public void setAsideTooLarge(Exchange exchange) {
+        deadLetter.setAside(exchange, "RecordTooLargeException: the record would be larger than the producer's "
+                                      + "max.request.size of " + maxRequestSize + " bytes");
+    }
+
+    /**
+     * Memory delivery ({@code at-least-once}, {@code buffered}): admits an envelope into the spool's count, waiting for
+     * room or dropping as {@code SPOOL_OVERFLOW} says. When it is not admitted (dropped as the newest: acknowledged; the
+     * bridge closing: never acknowledged, so the broker delivers it again) the exchange ends here.
+     */
+    public void admit(Exchange exchange) throws InterruptedException {
         byte[] envelope = exchange.getMessage().getBody(byte[].class);
         long size = envelope == null ? 0 : envelope.length;
         exchange.setProperty(BYTES, size);
-        if (!closing && tooLarge(envelope)) {
-            context.getRegistry().lookupByNameAndType("deadLetter", DeadLetter.class).setAside(exchange,
-                    "RecordTooLargeException: the record would be larger than the producer's max.request.size of "
-                    + maxRequestSize + " bytes");
-            acknowledge(exchange);
-            return false;
-        }
-        if (durable) {
-            return append(exchange, envelope);
-        }
-        SpoolLog.Entry entry = entry(exchange, envelope);
         lock.lockInterruptibly();
         try {
             while (!closing && full(size)) {
                 if ("drop-newest".equals(overflow)) {
                     dropped(1, "newest");
-                    acknowledge(exchange);
-                    return false;
+                    runCompletions(exchange);
+                    exchange.setRouteStop(true);
+                    return;
                 }
                 if ("drop-oldest".equals(overflow) && dropOldest()) {
                     continue;
@@ -165,7 +164,8 @@ public final class Spool implements CamelContextAware, Processor {
             }
             if (closing) {
                 Batch.detach(exchange); // never acknowledged: the broker delivers it again
-                return false;
+                exchange.setRouteStop(true);
+                return;
             }
             messages++;
             bytes += size;
@@ -174,14 +174,29 @@ public final class Spool implements CamelContextAware, Processor {
         } finally {
             lock.unlock();
         }
-        List<Synchronization> acks = null;
-        if (atLeastOnce) {
-            acks = Batch.detach(exchange); // the MQTT acknowledgement travels with the envelope into its batch
-        } else {
-            acknowledge(exchange);
-        }
-        queue().put(spooled(entry, acks, -1, 0, 0));
-        return true;
+    }
+
+    /** Acknowledges the message to MQTT now: the exchange's completion work is run at once. */
+    public void acknowledge(Exchange exchange) {
+        runCompletions(exchange);
+    }
+
+    /**
+     * At-least-once delivery: takes the MQTT acknowledgement off the exchange; it travels with the envelope into its
+     * batch, which sends it once Kafka has the batch ({@link Batch#acknowledge}).
+     */
+    public void holdAcknowledgement(Exchange exchange) {
+        exchange.setProperty(Batch.HELD, Batch.detach(exchange));
+    }
+
+    /**
+     * Puts an admitted envelope in the queue of {@code seda:spool} in its compact form ({@link SpoolQueue.Spooled}),
+     * with the acknowledgement it holds, if any. The exchange ends here.
+     */
+    @SuppressWarnings("unchecked")
+    public void enqueue(Exchange exchange) throws InterruptedException {
+        List<Synchronization> acks = (List<Synchronization>) exchange.removeProperty(Batch.HELD);
+        queue().put(spooled(entry(exchange, exchange.getMessage().getBody(byte[].class)), acks, -1, 0, 0));
     }
 
     /** A record waiting for the sync that makes it durable, then for its MQTT acknowledgement. */
@@ -190,10 +205,12 @@ public final class Spool implements CamelContextAware, Processor {
 
     /**
      * Durable delivery: appends the envelope's record to the log, waiting for room or dropping as
-     * {@code SPOOL_OVERFLOW} says, and hands its MQTT acknowledgement to the sync that will cover it. Returns false:
-     * the exchange goes no further, the record reaches the queue from the log.
+     * {@code SPOOL_OVERFLOW} says, and hands its MQTT acknowledgement to thread {@code spool-sync}, which sends it once
+     * a sync covers the record. The exchange ends here: the record reaches the queue from the log.
      */
-    private boolean append(Exchange exchange, byte[] envelope) throws InterruptedException {
+    public void append(Exchange exchange) throws InterruptedException {
+        byte[] envelope = exchange.getMessage().getBody(byte[].class);
+        exchange.setProperty(BYTES, envelope == null ? 0L : (long) envelope.length);
         SpoolLog.Entry entry = entry(exchange, envelope);
         long size = SpoolLog.FRAME + 64L + (envelope == null ? 0 : envelope.length);
         lock.lockInterruptibly();
@@ -201,21 +218,20 @@ public final class Spool implements CamelContextAware, Processor {
             while (!closing && diskFull(size)) {
                 if ("drop-newest".equals(overflow)) {
                     dropped(1, "newest");
-                    acknowledge(exchange);
-                    return false;
+                    runCompletions(exchange);
+                    return;
                 }
                 room.await(1, TimeUnit.SECONDS);
             }
             if (closing) {
                 Batch.detach(exchange); // never acknowledged: the broker delivers it again
-                return false;
+                return;
             }
             pending.add(new Pending(exchange, entry, log.append(entry), Batch.detach(exchange)));
             work.signal();
         } finally {
             lock.unlock();
         }
-        return false;
     }
 
     /** What the spool keeps of an envelope's exchange: the fields of its Kafka record, and when it arrived. */
@@ -311,7 +327,7 @@ public final class Spool implements CamelContextAware, Processor {
     }
 
     /** Runs the exchange's completion work now: the MQTT acknowledgement. */
-    static void acknowledge(Exchange exchange) {
+    static void runCompletions(Exchange exchange) {
         Batch.detach(exchange).forEach(s -> s.onComplete(exchange));
     }
 
@@ -836,6 +852,10 @@ public final class Spool implements CamelContextAware, Processor {
 
     public void setDir(String dir) {
         this.dir = Path.of(dir).toAbsolutePath();
+    }
+
+    public void setDeadLetter(DeadLetter deadLetter) {
+        this.deadLetter = deadLetter;
     }
 
     public void setKafkaTopic(String kafkaTopic) {

@@ -105,6 +105,36 @@ class DocsTest {
         assertThat(named).as("route ids in the README's diagram").isEqualTo(routes);
     }
 
+    @Test
+    void should_name_only_steps_of_the_routes_in_following_one_message() throws IOException {
+        StringBuilder routes = new StringBuilder();
+        try (Stream<Path> files = Files.list(Path.of("routes"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).toList()) {
+                routes.append(Files.readString(file));
+            }
+        }
+        Set<String> steps = new TreeSet<>();
+        Matcher step = Pattern.compile("ref: (\\w+)\\s+method: (\\w+)").matcher(routes);
+        while (step.find()) {
+            steps.add(step.group(1) + "." + step.group(2));
+        }
+        String doc = Files.readString(Path.of("docs/changing-routes.md"));
+        int start = doc.indexOf("### Following one message");
+        assertThat(start).as("section Following one message in docs/changing-routes.md").isNotNegative();
+        String section = doc.substring(start, doc.indexOf("\n#", start + 4));
+        Set<String> named = new TreeSet<>();
+        Matcher bean = Pattern.compile("`bean (\\w+) method (\\w+)`").matcher(section);
+        while (bean.find()) {
+            named.add(bean.group(1) + "." + bean.group(2));
+        }
+        Matcher spoolStep = Pattern.compile("step `(\\w+)`|`(\\w+)` \\(disk\\)").matcher(section);
+        while (spoolStep.find()) {
+            named.add("spool." + (spoolStep.group(1) != null ? spoolStep.group(1) : spoolStep.group(2)));
+        }
+        assertThat(named).as("steps named in Following one message").hasSizeGreaterThanOrEqualTo(5);
+        assertThat(steps).as("bean steps of routes/").containsAll(named);
+    }
+
     private static void assertDefault(Settings.Setting s, String cell, String where) {
         if (s.required()) {
             assertThat(cell).as("default of " + s.env() + " in " + where).isEqualTo("required");
