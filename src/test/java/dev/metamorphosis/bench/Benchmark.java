@@ -45,8 +45,9 @@ import dev.metamorphosis.it.Tools;
  * a steady rate for the measured part of the throughput runs instead of as fast as the publisher goes,
  * {@code bench.jfr} true to record each measured bridge run with JFR, {@code bench.threads} true to print where each
  * run's CPU went, {@code bench.variants} more bridges to run beside each throughput case's, in the same run, as
- * {@code label:KEY=VALUE,KEY=VALUE} separated by {@code |} (for a before and after: another build's jar and
- * configuration, {@code before:METAMORPHOSIS_JAR=/old/target/metamorphosis.jar,CONFIG_DIR=/old}).
+ * {@code label:KEY=VALUE,KEY=VALUE} separated by {@code |} (for a before and after: another build's jar,
+ * configuration and launcher, {@code before:METAMORPHOSIS_JAR=/old/target/metamorphosis.jar,CONFIG_DIR=/old,
+ * LAUNCHER=/old/target/bin/metamorphosis}; a {@code JAVA_OPTS=...} there comes after {@code bench.java.opts}).
  */
 public final class Benchmark {
 
@@ -392,24 +393,36 @@ public final class Benchmark {
     }
 
     /**
-     * Start-up and idle memory, with the launcher's settings and with the JVM's defaults: {@link #STARTS} starts of
-     * each, timed from the start of the process to the first 200 of {@code /healthz} (polled every 10 ms), which comes
-     * after the Kafka probe and the MQTT subscription; the topics exist, as at a restart. After the first start, the
-     * resident memory once the bridge has been idle 15 s.
+     * Start-up and idle memory, with the launcher's settings, each variant ({@code bench.variants}) and the JVM's
+     * defaults: {@link #STARTS} starts of each, taking turns, timed from the start of the process to the first 200 of
+     * {@code /healthz} (polled every 10 ms), which comes after the Kafka probe and the MQTT subscription; the topics
+     * exist, as at a restart. After the first start, the resident memory once the bridge has been idle 15 s.
      */
     private void idleMemory() throws Exception {
-        for (boolean jvmDefaults : new boolean[] {false, true}) {
+        Map<String, Map<String, String>> ways = new LinkedHashMap<>();
+        ways.put("idle and start-up", Map.of());
+        variants.forEach((label, extra) -> ways.put("idle and start-up [" + label + "]", extra));
+        ways.put("idle and start-up, JVM defaults", Map.of());
+        Map<String, Map<String, String>> envs = new LinkedHashMap<>();
+        Map<String, List<Long>> starts = new LinkedHashMap<>();
+        Map<String, Double> idle = new LinkedHashMap<>();
+        for (var way : ways.entrySet()) {
             String id = "bench-" + ++runs;
             kafkaSide.createTopic(id, 1);
             kafkaSide.createTopic(id + "-probe", 1);
             Map<String, String> env = BridgeProcess.environment(mqttPort, kafka.bootstrap(), id, DELIVERIES[0]);
             env.put("KAFKA_TEST_TOPIC", id + "-probe");
-            List<Long> starts = new ArrayList<>();
-            double idle = 0;
-            for (int i = 0; i < STARTS; i++) {
+            env.putAll(way.getValue());
+            envs.put(way.getKey(), env);
+            starts.put(way.getKey(), new ArrayList<>());
+        }
+        for (int i = 0; i < STARTS; i++) {
+            for (String name : ways.keySet()) {
+                boolean jvmDefaults = name.endsWith("JVM defaults");
+                Map<String, String> env = envs.get(name);
                 long t0 = System.nanoTime();
-                BridgeProcess b = launch(Files.createDirectories(out.resolve("runs").resolve(id + "-" + i)), env,
-                        jvmDefaults);
+                BridgeProcess b = launch(Files.createDirectories(out.resolve("runs").resolve(env.get("KAFKA_TOPIC")
+                        + "-" + i)), env, jvmDefaults);
                 try {
                     while (!live(b)) {
                         if (!b.isAlive() || System.nanoTime() - t0 > 120_000_000_000L) {
@@ -417,22 +430,23 @@ public final class Benchmark {
                         }
                         Thread.sleep(10);
                     }
-                    starts.add((System.nanoTime() - t0) / 1_000_000);
+                    starts.get(name).add((System.nanoTime() - t0) / 1_000_000);
                     if (i == 0) {
                         Thread.sleep(15_000); // idle, by definition: nothing to wait for
-                        idle = Proc.rssMiB(b.pid());
+                        idle.put(name, Proc.rssMiB(b.pid()));
                     }
                 } finally {
                     stop(List.of(b));
                 }
             }
-            String name = jvmDefaults ? "idle and start-up, JVM defaults" : "idle and start-up";
+        }
+        for (String name : ways.keySet()) {
             Map<String, String> r = row(name, "bridge", DELIVERIES[0], 1, 0, null, 0, null, null, "");
-            long median = starts.stream().sorted().toList().get(STARTS / 2);
-            r.put("idle_rss_mib", String.format(Locale.ROOT, "%.0f", idle));
+            long median = starts.get(name).stream().sorted().toList().get(STARTS / 2);
+            r.put("idle_rss_mib", String.format(Locale.ROOT, "%.0f", idle.get(name)));
             r.put("startup_ms", Long.toString(median));
             System.out.printf("%-24s RSS %.0f MiB after 15 s idle; start-up to /healthz 200 in %d ms (median of %s)%n",
-                    name, idle, median, starts);
+                    name, idle.get(name), median, starts.get(name));
         }
     }
 
@@ -446,10 +460,16 @@ public final class Benchmark {
      * Starts a bridge through the launcher, with its settings (and {@code bench.java.opts} in JAVA_OPTS), or with
      * {@code jvmDefaults} as {@code java -jar} with none of them (nor the class archive), as the issue measured it.
      */
-    private static BridgeProcess launch(Path dir, Map<String, String> env, boolean jvmDefaults) {
-        env.put("JAVA_OPTS", System.getProperty("bench.java.opts", "").strip());
+    private static BridgeProcess launch(Path dir, Map<String, String> settings, boolean jvmDefaults) {
+        Map<String, String> env = new HashMap<>(settings);
+        // a variant's own JAVA_OPTS come after bench.java.opts, so they override them
+        env.put("JAVA_OPTS", (System.getProperty("bench.java.opts", "") + " " + env.getOrDefault("JAVA_OPTS", ""))
+                .strip());
+        // a variant's LAUNCHER: another build's launcher script (the one it shipped) instead of this one's
+        String launcher = env.remove("LAUNCHER");
         if (!jvmDefaults) {
-            return BridgeProcess.start(dir, env);
+            return launcher == null ? BridgeProcess.start(dir, env)
+                    : BridgeProcess.run(dir, env, List.of("sh", launcher));
         }
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString()));
