@@ -147,7 +147,6 @@ public final class Spool implements CamelContextAware {
     public void admit(Exchange exchange) throws InterruptedException {
         byte[] envelope = exchange.getMessage().getBody(byte[].class);
         long size = envelope == null ? 0 : envelope.length;
-        exchange.setProperty(BYTES, size);
         lock.lockInterruptibly();
         try {
             while (!closing && full(size)) {
@@ -213,7 +212,6 @@ public final class Spool implements CamelContextAware {
      */
     public void append(Exchange exchange) throws InterruptedException {
         byte[] envelope = exchange.getMessage().getBody(byte[].class);
-        exchange.setProperty(BYTES, envelope == null ? 0L : (long) envelope.length);
         SpoolLog.Entry entry = entry(exchange, envelope);
         long size = SpoolLog.FRAME + 64L + (envelope == null ? 0 : envelope.length);
         lock.lockInterruptibly();
