@@ -17,11 +17,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -30,33 +26,27 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.record.TimestampType;
 import org.awaitility.Awaitility;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceAccessMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
-import org.junit.jupiter.api.parallel.Resources;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * TOPIC_MAP on the built jar against real brokers: routing by the first matching rule (templates, keys, sanitised
  * names, raw and envelope values, unmatched messages as before), topics created on a broker that does not create
- * them, MQTT 5 metadata as headers, arrival timestamps through a Kafka outage, invalid names set aside, nothing lost
- * across a SIGKILL, and the metrics per Kafka topic (bad map files: ConfigErrorsTest and ConfigErrorsIT). Each
- * scenario has a bridge of its own, on topics of its own; they run side by side.
+ * them, MQTT 5 metadata as headers, invalid names set aside, nothing lost across a SIGKILL, and the metrics per Kafka
+ * topic (arrival timestamps through a Kafka outage: {@link TopicMapTimestampIT}; bad map files: ConfigErrorsTest and
+ * ConfigErrorsIT). Each scenario has a bridge of its own, on topics of its own; they run side by side.
  */
 @Execution(ExecutionMode.CONCURRENT)
 class TopicMapIT {
 
-    private static final Duration START = Duration.ofSeconds(90);
+    static final Duration START = Duration.ofSeconds(90);
     private static final Duration ARRIVAL = Duration.ofSeconds(90);
-    /** The MQTT topics of the timestamp scenario: one for each rule of its map, and one no rule matches. */
-    private static final String[] TIME_TOPICS = {"tm-time/mapped/m", "tm-time/a/x", "tm-time/q/b", "tm-time/plain"};
     private static final String TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     private static final String TRACESTATE = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
 
@@ -358,87 +348,6 @@ class TopicMapIT {
         }
     }
 
-    // ---- 4: timestamps ----
-
-    @Test
-    // alone on the machine: a bound of a second on publish-to-timestamp measures the test JVM too when the other
-    // broker tests load the two cores (a load average of 70 was seen in ./mvnw verify)
-    @ResourceLock(value = Resources.GLOBAL, mode = ResourceAccessMode.READ_WRITE)
-    void should_stamp_each_record_with_the_time_it_came_from_mqtt_also_when_written_after_a_kafka_outage()
-            throws Exception {
-        // three rules, so this is also the Kafka outage with a map of three rules
-        Path map = writeMap("time", """
-                - filter: "tm-time/mapped/+"
-                  topic: "tm-time-mapped"
-                  format: raw
-                - filter: "tm-time/a/#"
-                  topic: "tm-time-{1}"
-                  format: raw
-                - filter: "tm-time/+/b"
-                  topic: "tm-time-b"
-                  key: "{1}"
-                """);
-        Map<Integer, Long> publishedAt = new ConcurrentHashMap<>();
-        AtomicInteger next = new AtomicInteger();
-        try (KafkaBroker own = KafkaBroker.start("tm-time", Map.of());
-             BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-time"),
-                     environment("tm-time", own.bootstrap(), map.toString()));
-             Publisher publisher = new Publisher(Brokers.mqtt().url())) {
-            bridge.awaitSubscribed(START);
-            ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
-            long down;
-            long up;
-            try {
-                // 5 a second, in turn to each rule and to KAFKA_TOPIC
-                pacer.scheduleAtFixedRate(() -> {
-                    int n = next.getAndIncrement();
-                    publishedAt.put(n, System.currentTimeMillis());
-                    publisher.publish(TIME_TOPICS[n % TIME_TOPICS.length], utf8(Integer.toString(n)), 1);
-                }, 0, 200, TimeUnit.MILLISECONDS);
-                Faults.last(Duration.ofSeconds(5));
-                down = System.currentTimeMillis();
-                own.kill();
-                Faults.last(Duration.ofSeconds(20));
-                up = System.currentTimeMillis();
-                own.restart();
-                Faults.last(Duration.ofSeconds(5));
-            } finally {
-                pacer.shutdown();
-                assertThat(pacer.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-            }
-            publisher.flush();
-            int published = next.get();
-            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-            String[] kafkaTopics = {"tm-time-mapped", "tm-time-x", "tm-time-b", "tm-time"};
-            for (int k = 0; k < kafkaTopics.length; k++) {
-                // the messages n with n % 4 == k, of 0 .. published - 1
-                records.addAll(exactly(own.bootstrap(), kafkaTopics[k], (published - k + kafkaTopics.length - 1)
-                        / kafkaTopics.length));
-            }
-
-            List<String> late = new ArrayList<>();
-            int duringOutage = 0;
-            for (ConsumerRecord<byte[], byte[]> r : records) {
-                assertThat(r.timestampType()).isEqualTo(TimestampType.CREATE_TIME);
-                int n = Integer.parseInt(payloadText(r));
-                long sent = publishedAt.get(n);
-                if (sent > down && sent < up) {
-                    duringOutage++;
-                    // written once Kafka was back, so a timestamp of the writing would be later than this
-                    assertThat(r.timestamp()).as("timestamp of #" + n + ", published during the outage").isLessThan(up);
-                }
-                if (Math.abs(r.timestamp() - sent) > 1000) {
-                    late.add("#" + n + " published at " + sent + ", record timestamp " + r.timestamp() + " ("
-                             + (r.timestamp() - sent) + " ms)"
-                             + (sent > down && sent < up ? " during the outage" : ""));
-                }
-            }
-            assertThat(records.stream().map(TopicMapIT::payloadText).distinct()).hasSize(published);
-            assertThat(duringOutage).as("messages published while Kafka was down").isGreaterThanOrEqualTo(90);
-            assertThat(late).as("records stamped more than 1 s from their publishing").isEmpty();
-        }
-    }
-
     // ---- 5: a name still invalid after sanitising ----
 
     @Test
@@ -587,7 +496,7 @@ class TopicMapIT {
     // ---- helpers ----
 
     /** The environment of a bridge on the shared MQTT broker, durable delivery, with TOPIC_MAP set to the value. */
-    private static Map<String, String> environment(String prefix, String kafkaBootstrap, String topicMap) {
+    static Map<String, String> environment(String prefix, String kafkaBootstrap, String topicMap) {
         Map<String, String> env = BridgeProcess.environment(Brokers.mqtt().port(), kafkaBootstrap, prefix,
                 "durable");
         env.put("TOPIC_MAP", topicMap);
@@ -595,7 +504,7 @@ class TopicMapIT {
     }
 
     /** Writes a map file to {@code target/topic-maps/<name>.yaml} in the repository (CONFIG_DIR); its absolute path. */
-    private static Path writeMap(String name, String yaml) {
+    static Path writeMap(String name, String yaml) {
         try {
             Path file = BridgeProcess.repo().resolve("target/topic-maps/" + name + ".yaml");
             Files.createDirectories(file.getParent());
@@ -606,7 +515,7 @@ class TopicMapIT {
     }
 
     /** Waits until the topic holds {@code count} records, and checks it holds no more. */
-    private static List<ConsumerRecord<byte[], byte[]>> exactly(String bootstrap, String topic, int count) {
+    static List<ConsumerRecord<byte[], byte[]>> exactly(String bootstrap, String topic, int count) {
         List<ConsumerRecord<byte[], byte[]>> records = Records.await(bootstrap, topic, count, ARRIVAL);
         assertThat(records).as("records on " + topic).hasSize(count);
         return records;
@@ -642,7 +551,7 @@ class TopicMapIT {
     }
 
     /** The payload of a record as text: the value of a raw record, the content of an envelope. */
-    private static String payloadText(ConsumerRecord<byte[], byte[]> r) {
+    static String payloadText(ConsumerRecord<byte[], byte[]> r) {
         String value = new String(r.value(), StandardCharsets.UTF_8);
         if (value.startsWith("{\"topic\":")) {
             return GoEnvelope.parse(r.value()).text();
@@ -650,7 +559,7 @@ class TopicMapIT {
         return value;
     }
 
-    private static byte[] utf8(String s) {
+    static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
