@@ -87,9 +87,9 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
             LOG.info("The spool in SPOOL_DIR wrote to Kafka topic {} before: subscribing to MQTT at once, the Kafka "
                      + "topics and the probe are checked meanwhile", properties.resolveProperty("kafka.topic")
                     .orElseThrow());
-            subscribe(context, filters, clientId);
             prober = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "kafka-probe");
             prober.execute(() -> checkKafka(context, probeTopic, true));
+            subscribe(context, filters, clientId);
         } else {
             checkKafka(context, probeTopic, false);
             subscribe(context, filters, clientId);
