@@ -94,6 +94,9 @@ public final class Benchmark {
 
     private void run() throws Exception {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        // the bridges' working folders of an earlier run have the same names: their spools would make a durable
+        // bridge start as after a restart (subscribing before the probe) and hold records of that run
+        SpoolStores.delete(out.resolve("runs"));
         Optional<Path> mosquittoExecutable = "hivemq".equals(System.getProperty("bench.broker"))
                 ? Optional.empty() : Tools.find("mosquitto");
         Mosquitto mosquitto = null;

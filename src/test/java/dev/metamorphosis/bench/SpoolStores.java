@@ -598,7 +598,8 @@ public final class SpoolStores {
         }
     }
 
-    private static void delete(Path dir) throws IOException {
+    /** Deletes a folder and all it holds, when it exists. */
+    static void delete(Path dir) throws IOException {
         if (Files.exists(dir)) {
             try (Stream<Path> files = Files.walk(dir)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
