@@ -96,7 +96,13 @@ public final class Benchmark {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         // the bridges' working folders of an earlier run have the same names: their spools would make a durable
         // bridge start as after a restart (subscribing before the probe) and hold records of that run
-        SpoolStores.delete(out.resolve("runs"));
+        if (Files.isDirectory(out.resolve("runs"))) {
+            try (var files = Files.walk(out.resolve("runs"))) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
         Optional<Path> mosquittoExecutable = "hivemq".equals(System.getProperty("bench.broker"))
                 ? Optional.empty() : Tools.find("mosquitto");
         Mosquitto mosquitto = null;

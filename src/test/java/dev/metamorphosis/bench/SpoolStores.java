@@ -598,8 +598,7 @@ public final class SpoolStores {
         }
     }
 
-    /** Deletes a folder and all it holds, when it exists. */
-    static void delete(Path dir) throws IOException {
+    private static void delete(Path dir) throws IOException {
         if (Files.exists(dir)) {
             try (Stream<Path> files = Files.walk(dir)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
