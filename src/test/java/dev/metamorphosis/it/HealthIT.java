@@ -143,8 +143,10 @@ class HealthIT {
         assertThat(m.value("metamorphosis_mqtt_connected")).isEqualTo(1);
         assertThat(m.value("metamorphosis_mqtt_reconnects_total")).isZero();
         assertThat(m.value("metamorphosis_kafka_connected")).isEqualTo(1);
-        // the JVM's metrics; Camel's route metrics are off by default (camel.metrics.enableRoutePolicy)
-        assertThat(m.samples.keySet()).noneMatch(s -> s.startsWith("camel_exchanges_"));
+        // the JVM's metrics; Camel's route metrics and route counts are off by default
+        // (camel.metrics.enableRoutePolicy, camel.metrics.enableRouteEventNotifier)
+        assertThat(m.samples.keySet()).noneMatch(s -> s.startsWith("camel_exchanges_"))
+                .noneMatch(s -> s.startsWith("camel_routes_"));
         assertThat(m.names()).contains("jvm_memory_used_bytes", "jvm_gc_pause_seconds_count", "process_cpu_usage");
     }
 
