@@ -243,6 +243,10 @@ public final class KafkaBroker implements AutoCloseable {
         return process.isAlive() ? Signs.state(process.pid()) : 'X';
     }
 
+    /**
+     * Stops the broker and deletes its records ({@code data/}; a benchmark leaves gigabytes there); its logs stay in
+     * its folder for a failure to be read.
+     */
     @Override
     public void close() {
         if (process != null && process.isAlive()) {
@@ -254,6 +258,15 @@ public final class KafkaBroker implements AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        if ((process == null || !process.isAlive()) && Files.isDirectory(dir.resolve("data"))) {
+            try (var files = Files.walk(dir.resolve("data"))) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException e) {
+                System.err.println("Kafka's records in " + dir + " not deleted: " + e);
             }
         }
     }
