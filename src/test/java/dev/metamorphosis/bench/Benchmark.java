@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.function.Function;
 
 import dev.metamorphosis.it.BridgeProcess;
+import dev.metamorphosis.it.Folders;
 import dev.metamorphosis.it.Http;
 import dev.metamorphosis.it.KafkaBroker;
 import dev.metamorphosis.it.Load;
@@ -96,13 +97,7 @@ public final class Benchmark {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         // the bridges' working folders of an earlier run have the same names: their spools would make a durable
         // bridge start as after a restart (subscribing before the probe) and hold records of that run
-        if (Files.isDirectory(out.resolve("runs"))) {
-            try (var files = Files.walk(out.resolve("runs"))) {
-                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        Folders.delete(out.resolve("runs"));
         Optional<Path> mosquittoExecutable = "hivemq".equals(System.getProperty("bench.broker"))
                 ? Optional.empty() : Tools.find("mosquitto");
         Mosquitto mosquitto = null;

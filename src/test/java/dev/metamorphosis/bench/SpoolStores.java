@@ -33,6 +33,8 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
+import dev.metamorphosis.it.Folders;
+
 /**
  * The evidence for the durable spool's storage (docs/spool-storage.md): the spool's workload on each candidate, on
  * this machine's disk. One thread appends records of 250 random bytes (a 200-byte payload in its JSON envelope) and
@@ -118,7 +120,7 @@ public final class SpoolStores {
 
     private Result measure(String name, int group, int n) throws Exception {
         Path dir = root.resolve(name + "-" + group);
-        delete(dir);
+        Folders.delete(dir);
         Files.createDirectories(dir);
         long[] commits = new long[(n + group - 1) / group];
         double appendRate;
@@ -166,7 +168,7 @@ public final class SpoolStores {
                 (io1 - io0) / (double) n, (io2 - io0) / (double) n,
                 disk0 == null ? Double.NaN : (disk1[0] - disk0[0]) / (double) n, sizeAfterAppend / 1048576.0,
                 size(dir) / 1048576.0);
-        delete(dir);
+        Folders.delete(dir);
         return result;
     }
 
@@ -598,13 +600,4 @@ public final class SpoolStores {
         }
     }
 
-    private static void delete(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-    }
 }

@@ -260,11 +260,9 @@ public final class KafkaBroker implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        if ((process == null || !process.isAlive()) && Files.isDirectory(dir.resolve("data"))) {
-            try (var files = Files.walk(dir.resolve("data"))) {
-                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
+        if (process == null || !process.isAlive()) {
+            try {
+                Folders.delete(dir.resolve("data"));
             } catch (IOException e) {
                 System.err.println("Kafka's records in " + dir + " not deleted: " + e);
             }
