@@ -12,7 +12,8 @@ import org.apache.camel.support.DefaultExchange;
 /**
  * Collects envelopes into one batch whose body is the list of their exchanges, one Kafka record each (the route
  * {@code kafka-batch}, on the one thread of {@code seda:spool}); each envelope leaves the spool's queue as it joins
- * ({@link Spool#take}). A batch is complete when it has {@link Spool#batchSize()} envelopes, when the spool is
+ * ({@link Spool#take}). The envelope that comes through the route brings the ones waiting behind it ({@link Spool#next}):
+ * the route runs once a batch, not once an envelope, while a backlog waits. A batch is complete when it has {@link Spool#batchSize()} envelopes, when the spool is
  * {@link Spool#drained()}, or when an exchange other than an envelope's comes through the queue (the flush timer's, or
  * the shutdown's): then the exchange at hand carries the batch on to Kafka, and the exchange of any other envelope ends
  * here. Plain Java rather than Camel's aggregator, which copies every exchange it aggregates.
@@ -37,6 +38,8 @@ public final class Batch implements Processor {
     private Spool spool;
     private List<Exchange> records = new ArrayList<>();
     private Held held = new Held();
+    /** The size of {@link #records}, for other threads. */
+    private volatile int open;
 
     /** Takes the completion work (the MQTT acknowledgement, among others) off an exchange, in order. */
     static List<Synchronization> detach(Exchange exchange) {
@@ -46,12 +49,20 @@ public final class Batch implements Processor {
         return work == null ? List.of() : work;
     }
 
-    /** The envelope joins the open batch; a complete batch goes on with this exchange, else the exchange ends here. */
+    /**
+     * The envelope joins the open batch, and the envelopes waiting behind it until the batch is full; a complete batch
+     * goes on with this exchange, else the exchange ends here.
+     */
     @Override
     public void process(Exchange exchange) {
         boolean envelope = exchange.getProperty(Spool.BYTES) != null;
+        int carrier = records.size();
         if (envelope) {
             join(exchange);
+            Exchange next;
+            while (records.size() < spool.batchSize() && (next = spool.next()) != null) {
+                join(next);
+            }
         }
         if (records.isEmpty() || envelope && records.size() < spool.batchSize() && !spool.drained()) {
             exchange.setRouteStop(true);
@@ -60,9 +71,10 @@ public final class Batch implements Processor {
         List<Exchange> batch = records;
         Held work = held;
         records = new ArrayList<>();
+        open = 0;
         held = new Held();
         if (envelope) {
-            batch.set(batch.size() - 1, exchange.copy()); // this exchange carries the batch, its copy the record
+            batch.set(carrier, exchange.copy()); // this exchange carries the batch, its copy the record
         }
         exchange.getMessage().getHeaders().clear();
         exchange.getMessage().setBody(batch);
@@ -92,6 +104,12 @@ public final class Batch implements Processor {
         // the record's timestamp is the time its message arrived from MQTT, also for a backlog written late
         record.getMessage().setHeader(KafkaConstants.OVERRIDE_TIMESTAMP, Spool.arrived(record));
         records.add(record);
+        open = records.size();
+    }
+
+    /** The envelopes in the open batch. */
+    public int size() {
+        return open;
     }
 
     public void setSpool(Spool spool) {

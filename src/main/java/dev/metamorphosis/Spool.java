@@ -332,6 +332,14 @@ public final class Spool implements CamelContextAware {
         Batch.detach(exchange).forEach(s -> s.onComplete(exchange));
     }
 
+    /**
+     * The next envelope waiting in the queue, as an exchange, when the next item is one; else null (the queue is empty,
+     * or the flush timer's exchange is next). For the thread of route {@code kafka-batch}.
+     */
+    public Exchange next() {
+        return queue().nextSpooled();
+    }
+
     /** An envelope leaves the queue for the open batch. */
     public void take(Exchange exchange) {
         Long size = exchange.getProperty(BYTES, Long.class);

@@ -10,6 +10,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.component.seda.BlockingQueueFactory;
@@ -19,8 +20,9 @@ import org.apache.camel.spi.Synchronization;
  * The queue of {@code seda:spool}, which holds each spooled envelope in a compact form, {@link Spooled}: its bytes and
  * the few fields its Kafka record needs, not a Camel exchange with its message, headers and properties (a third of the
  * heap). {@link Spool} puts envelopes in; the route {@code kafka-batch} takes each out as an exchange made as it
- * leaves, so the exchange of an envelope lives only while it joins its batch. Anything else sent to
- * {@code seda:spool} (the flush timer's exchange) passes through as it is.
+ * leaves, so the exchange of an envelope lives only while it joins its batch; {@link Batch} takes the envelopes
+ * behind it straight from here ({@link #nextSpooled}), so the route runs once a batch rather than once an envelope.
+ * Anything else sent to {@code seda:spool} (the flush timer's exchange, the shutdown's) passes through as it is.
  * <p>
  * Set as the SEDA component's {@code defaultQueueFactory} by {@link Settings#configure}: {@code seda:spool} is the only
  * SEDA queue.
@@ -37,6 +39,11 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
     }
 
     private final LinkedBlockingQueue<Object> items = new LinkedBlockingQueue<>();
+    /**
+     * An exchange other than an envelope's that {@link #nextSpooled} took out: it leaves first, to the route. Only the
+     * one thread of {@code seda:spool} takes items out of the queue's front, so only it sets this.
+     */
+    private volatile Exchange front;
     private volatile Function<Spooled, Exchange> exchanges;
 
     /** How a spooled envelope becomes the exchange it leaves as (set by {@link Spool} before it puts any in). */
@@ -58,6 +65,31 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
             }
         }
         return null;
+    }
+
+    /**
+     * The next envelope, when the next item is one, as the exchange it leaves as; else null, and an exchange that is
+     * next (the flush timer's) stays next. For the thread of {@code seda:spool}, which also runs {@link Batch}.
+     */
+    Exchange nextSpooled() {
+        if (front != null) {
+            return null;
+        }
+        Object item = items.poll();
+        if (item instanceof Spooled s) {
+            return exchanges.apply(s);
+        }
+        front = (Exchange) item;
+        return null;
+    }
+
+    /** Takes out what {@link #nextSpooled} left at the front, if anything. */
+    private Exchange takeFront() {
+        Exchange f = front;
+        if (f != null) {
+            front = null;
+        }
+        return f;
     }
 
     /** When the oldest envelope waiting arrived from MQTT; 0 when none waits. */
@@ -91,44 +123,62 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
 
     @Override
     public Exchange poll() {
+        Exchange f = takeFront();
+        if (f != null) {
+            return f;
+        }
         Object item = items.poll();
         return item == null ? null : exchange(item);
     }
 
     @Override
     public Exchange poll(long timeout, TimeUnit unit) throws InterruptedException {
+        Exchange f = takeFront();
+        if (f != null) {
+            return f;
+        }
         Object item = items.poll(timeout, unit);
         return item == null ? null : exchange(item);
     }
 
     @Override
     public Exchange take() throws InterruptedException {
-        return exchange(items.take());
+        Exchange f = takeFront();
+        return f != null ? f : exchange(items.take());
     }
 
     @Override
     public Exchange peek() {
+        Exchange f = front;
+        if (f != null) {
+            return f;
+        }
         Object item = items.peek();
         return item == null ? null : exchange(item);
     }
 
     @Override
     public int size() {
-        return items.size();
+        return items.size() + (front != null ? 1 : 0);
     }
 
     @Override
     public boolean isEmpty() {
-        return items.isEmpty();
+        return front == null && items.isEmpty();
     }
 
     @Override
     public boolean remove(Object o) {
+        if (o != null && o == front) {
+            front = null;
+            return true;
+        }
         return items.remove(o);
     }
 
     @Override
     public void clear() {
+        front = null;
         items.clear();
     }
 
@@ -145,7 +195,11 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
     @Override
     public int drainTo(Collection<? super Exchange> c, int maxElements) {
         List<Object> drained = new ArrayList<>();
-        items.drainTo(drained, maxElements);
+        Exchange f = maxElements > 0 ? takeFront() : null;
+        if (f != null) {
+            drained.add(f);
+        }
+        items.drainTo(drained, maxElements - drained.size());
         drained.forEach(item -> c.add(exchange(item)));
         return drained.size();
     }
@@ -153,7 +207,9 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
     /** What is waiting, each made an exchange as it is read (Camel's browsing of the endpoint). */
     @Override
     public Iterator<Exchange> iterator() {
-        Iterator<Object> it = items.iterator();
+        Exchange f = front;
+        Iterator<Object> it = f == null ? items.iterator()
+                : Stream.concat(Stream.of((Object) f), items.stream()).iterator();
         return new Iterator<>() {
             @Override
             public boolean hasNext() {

@@ -1,13 +1,12 @@
 package dev.metamorphosis.it;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
+import dev.metamorphosis.Batch;
 import dev.metamorphosis.Settings;
 import dev.metamorphosis.Spool;
 import org.apache.camel.BeanInject;
 import org.apache.camel.CamelContext;
-import org.apache.camel.builder.NotifyBuilder;
 import org.apache.camel.test.main.junit5.CamelMainTest;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,11 +43,12 @@ class FlushBySizeIT {
     void should_write_a_batch_when_batch_size_envelopes_wait() {
         String kafka = Brokers.kafka().bootstrap();
         try (Publisher publisher = new Publisher(Brokers.mqtt().url())) {
-            NotifyBuilder batched = new NotifyBuilder(context).fromRoute("kafka-batch").whenDone(24).create();
+            Batch batch = context.getRegistry().lookupByNameAndType("batch", Batch.class);
             for (int i = 0; i < 24; i++) {
                 publisher.publish("flush-size/a", new byte[] {(byte) i}, 1);
             }
-            assertThat(batched.matches(60, TimeUnit.SECONDS)).as("24 envelopes joined the batch").isTrue();
+            Awaitility.await("24 envelopes joined the batch").atMost(Duration.ofSeconds(60))
+                    .until(() -> batch.size() == 24);
             assertThat(Records.count(kafka, "flush-size-it")).as("records before the batch is full").isZero();
             Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
             int envelope = "{\"topic\":\"flush-size/a\",\"content\":\"AA==\"}".length();
@@ -62,12 +62,12 @@ class FlushBySizeIT {
             assertThat(spool.bytes()).isZero();
             assertThat(spool.oldestAgeMillis()).isZero();
 
-            NotifyBuilder more = new NotifyBuilder(context).fromRoute("kafka-batch").whenDone(74).create();
             for (int i = 25; i < 99; i++) {
                 publisher.publish("flush-size/a", new byte[] {(byte) i}, 1);
             }
-            assertThat(more.matches(60, TimeUnit.SECONDS)).isTrue();
             assertThat(Records.await(kafka, "flush-size-it", 75, Duration.ofSeconds(60))).hasSize(75);
+            Awaitility.await("the next 24 envelopes joined the batch").atMost(Duration.ofSeconds(60))
+                    .until(() -> batch.size() == 24);
             assertThat(Records.count(kafka, "flush-size-it")).as("the 24 of the next batch wait").isEqualTo(75);
         }
     }
