@@ -47,6 +47,10 @@ import org.slf4j.LoggerFactory;
 public final class MqttComponent extends PahoMqtt5Component {
 
     private static final Logger LOG = LoggerFactory.getLogger("mqtt");
+
+    static {
+        PahoLog.install();
+    }
     /** The class Paho 1.2.5 reads received packets through (ours, or Paho's own). */
     static final String PAYLOAD_READER = "org.eclipse.paho.mqttv5.common.packet.util.CountingInputStream";
 
