@@ -64,8 +64,12 @@ public final class Benchmark {
     private static final String JVM_DEFAULTS_CASE = "qos1 200 B 1 topic";
     /** Starts of the bridge timed for each way of launching it. */
     private static final int STARTS = 3;
-    /** Warm-up rounds end once the JIT compiler uses less than this share of the run's time, or after 5 rounds. */
+    /**
+     * Warm-up rounds end once the JIT compiler uses less than this share of the run's time, or after
+     * {@code bench.warmup.rounds} rounds (5).
+     */
     private static final double JIT_QUIET = 0.1;
+    private static final int WARMUP_ROUNDS = Integer.getInteger("bench.warmup.rounds", 5);
 
     private final int count = Integer.getInteger("bench.count", 100_000);
     private final int countLarge = Integer.getInteger("bench.count.large", 20_000);
@@ -354,7 +358,11 @@ public final class Benchmark {
                 kafkaSide.await(kafkaTopics, (long) n * ++rounds, Duration.ofSeconds(30));
                 Usage after = Usage.now(pids, brokerPid);
                 compiling = after.compilerCpu(before) / after.seconds(before);
-            } while (compiling > JIT_QUIET && rounds < 5);
+                if (showThreads) {
+                    System.out.printf("    warm-up round %d: %.1f s, the JIT compiler %.0f%% of one core%n", rounds,
+                            after.seconds(before), 100 * compiling);
+                }
+            } while (compiling > JIT_QUIET && rounds < WARMUP_ROUNDS);
             long before = kafkaSide.count(kafkaTopics);
             double[] batches = batches(bridges);
             Usage start = Usage.now(pids, brokerPid);
