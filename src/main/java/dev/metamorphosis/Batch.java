@@ -12,11 +12,12 @@ import org.apache.camel.support.DefaultExchange;
 /**
  * Collects envelopes into one batch whose body is the list of their exchanges, one Kafka record each (the route
  * {@code kafka-batch}, on the one thread of {@code seda:spool}); each envelope leaves the spool's queue as it joins
- * ({@link Spool#take}). The envelope that comes through the route brings the ones waiting behind it ({@link Spool#next}):
- * the route runs once a batch, not once an envelope, while a backlog waits. A batch is complete when it has {@link Spool#batchSize()} envelopes, when the spool is
- * {@link Spool#drained()}, or when an exchange other than an envelope's comes through the queue (the flush timer's, or
- * the shutdown's): then the exchange at hand carries the batch on to Kafka, and the exchange of any other envelope ends
- * here. Plain Java rather than Camel's aggregator, which copies every exchange it aggregates.
+ * ({@link Spool#take}). The envelope that comes through the route brings the ones waiting behind it
+ * ({@link Spool#next}), so the route runs once a batch, not once an envelope, while a backlog waits. A batch is
+ * complete when it has {@link Spool#batchSize()} envelopes, when the spool is {@link Spool#drained()}, or when an
+ * exchange other than an envelope's comes through the queue (the flush timer's, or the shutdown's): then the exchange
+ * at hand carries the batch on to Kafka, and the exchange of any other envelope ends here. Plain Java rather than
+ * Camel's aggregator, which copies every exchange it aggregates.
  * <p>
  * In at-least-once delivery the completion work of an envelope's exchange (its MQTT acknowledgement) was taken off it
  * at its admission ({@link Spool#holdAcknowledgement}) and travels with the envelope; the write route has its batch
