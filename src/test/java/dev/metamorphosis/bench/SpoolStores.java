@@ -599,5 +599,4 @@ public final class SpoolStores {
             return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         }
     }
-
 }
