@@ -151,6 +151,7 @@ public final class MqttComponent extends PahoMqtt5Component {
     /** One MQTT connection and subscription, feeding its route. */
     static final class Subscriber extends DefaultConsumer implements MqttCallback {
         private volatile MqttAsyncClient client;
+        private volatile PahoThreads threads;
 
         Subscriber(SubscriberEndpoint endpoint, Processor processor) {
             super(endpoint, processor);
@@ -178,9 +179,12 @@ public final class MqttComponent extends PahoMqtt5Component {
         protected void doStart() throws Exception {
             super.doStart();
             PahoMqtt5Configuration config = configuration();
-            MqttAsyncClient c = new MqttAsyncClient(config.getBrokerUrl(), config.getClientId(), new MemoryPersistence());
+            PahoThreads threads = new PahoThreads(config.getClientId());
+            MqttAsyncClient c = new MqttAsyncClient(config.getBrokerUrl(), config.getClientId(), new MemoryPersistence(),
+                    null, threads);
             c.setManualAcks(config.isManualAcksEnabled());
             c.setCallback(this);
+            this.threads = threads;
             client = c; // before connecting: the session's messages come at once, and are acknowledged through it
             long timeout = config.getConnectionTimeout() * 1000L;
             try {
@@ -190,7 +194,7 @@ public final class MqttComponent extends PahoMqtt5Component {
             } catch (MqttException e) {
                 client = null;
                 component().errors.incrementAndGet();
-                close(c);
+                close(c, threads);
                 throw e;
             }
             component().subscribers.add(this);
@@ -211,12 +215,12 @@ public final class MqttComponent extends PahoMqtt5Component {
                 if (c.isConnected() && configuration().isCleanStart()) {
                     c.unsubscribe(getEndpoint().getTopic()).waitForCompletion(5000);
                 }
-                close(c);
+                close(c, threads);
             }
             super.doStop();
         }
 
-        private static void close(MqttAsyncClient c) {
+        private static void close(MqttAsyncClient c, PahoThreads threads) {
             try {
                 if (c.isConnected()) {
                     c.disconnect().waitForCompletion(5000);
@@ -229,6 +233,7 @@ public final class MqttComponent extends PahoMqtt5Component {
             } catch (MqttException e) {
                 LOG.debug("MQTT close: {}", e.getMessage());
             }
+            threads.shutdown();
         }
 
         @Override
