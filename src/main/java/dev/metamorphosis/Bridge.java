@@ -7,14 +7,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.TemplatedRouteBuilder;
 import org.apache.camel.component.kafka.KafkaComponent;
 import org.apache.camel.spi.OnCamelContextStarted;
+import org.apache.camel.spi.OnCamelContextInitialized;
 import org.apache.camel.spi.OnCamelContextStopping;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -29,14 +32,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Start-up and shutdown order.
  * <p>
- * Once Camel has started the routes: open the disk spool ({@code DELIVERY=durable}; a folder it cannot use ends the
- * program with exit code 1), create the Kafka topics that are missing, write the probe record (route
- * {@code kafka-probe}), and only then subscribe to MQTT, one route from template {@code mqtt-ingest} per topic
- * filter (as {@code $share/<group>/<filter>} with {@code MQTT_SHARED_GROUP}). A probe that fails ends the program
- * with exit code 1 (as the Go version), except when the disk spool wrote to {@code KAFKA_TOPIC} before: then Kafka
- * is checked while the bridge subscribes, and a failing probe is an outage, tried again until it passes. An MQTT
- * broker that cannot be reached is tried again with back-off (1 s doubling to 30 s) for as
- * long as it takes; once connected, the MQTT client reconnects by itself. (Not Camel's supervising route controller:
+ * While Camel starts the routes: create the Kafka topics that are missing and write the probe record (route
+ * {@code kafka-probe}). Once Camel has started them: open the disk spool ({@code DELIVERY=durable}; a folder it cannot
+ * use ends the program with exit code 1), wait for the probe, and only then subscribe to MQTT, one route from
+ * template {@code mqtt-ingest} per topic filter (as {@code $share/<group>/<filter>} with {@code MQTT_SHARED_GROUP}).
+ * A probe that fails ends the program with exit code 1 (as the Go version), except when the disk spool wrote to
+ * {@code KAFKA_TOPIC} before: then the bridge subscribes at once, and a failing probe is an outage, tried again until
+ * it passes. An MQTT broker that cannot be reached is tried again with back-off (1 s doubling to 30 s) for as long as
+ * it takes; once connected, the MQTT client reconnects by itself. (Not Camel's supervising route controller:
  * it logs a failed start at INFO as "Failed restarting route", where operators and SecurityFailuresIT read the cause
  * of each failed connect, a TLS or login error, in a WARN line naming the filter and the client id.)
  * Camel started with autoStartup=false (a check that the routes load) does none of this.
@@ -45,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * written, and the bridge waits up to {@code SHUTDOWN_TIMEOUT} seconds for Kafka to have everything; the MQTT
  * connections stay open meanwhile so the acknowledgements can go out. What is left is logged with a count.
  */
-public final class Bridge implements OnCamelContextStarted, OnCamelContextStopping {
+public final class Bridge implements OnCamelContextInitialized, OnCamelContextStarted, OnCamelContextStopping {
 
     private static final Logger LOG = LoggerFactory.getLogger("bridge");
     static final int PROBE_SECONDS = 10;
@@ -53,8 +56,24 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
 
     private ScheduledExecutorService connector;
     private ScheduledExecutorService prober;
+    private CompletableFuture<KafkaCheck> kafkaCheck;
     private int shutdownTimeout = 20;
     private Spool spool;
+
+    /**
+     * Starts checking Kafka (the topics, then the probe record) once Camel is initialized, while it starts the routes:
+     * the probe's {@code direct} endpoint waits for route {@code kafka-probe} to run. What the check found is acted on
+     * once Camel has started ({@link #onContextStarted}), before anything is subscribed.
+     */
+    @Override
+    public void onContextInitialized(CamelContext context) {
+        if (!context.isAutoStartup()) {
+            return;
+        }
+        String probeTopic = context.getPropertiesComponent().resolveProperty("kafka.test.topic").orElse("");
+        prober = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "kafka-probe");
+        kafkaCheck = CompletableFuture.supplyAsync(() -> checkKafka(context, probeTopic), prober);
+    }
 
     @Override
     public void onContextStarted(CamelContext context) {
@@ -80,27 +99,48 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         List<String> filters = Settings.split(properties.resolveProperty(Settings.DERIVED + "mqtt.filters")
                 .orElseThrow());
         String clientId = properties.resolveProperty(Settings.DERIVED + "mqtt.client-id").orElseThrow();
+        List<Ingest> routes = ingestRoutes(context, filters, clientId);
         if (spool.wroteBefore()) {
             // this spool wrote to KAFKA_TOPIC before, so the configuration worked: Kafka failing now is an outage (a
             // restart during one), not a mistake. Subscribe at once (what arrives is safe on disk; the broker queues
-            // little for a client that is away) and check Kafka meanwhile, for as long as it takes
+            // little for a client that is away) and act on the check of Kafka when it ends, for as long as it takes
             LOG.info("The spool in SPOOL_DIR wrote to Kafka topic {} before: subscribing to MQTT at once, the Kafka "
                      + "topics and the probe are checked meanwhile", properties.resolveProperty("kafka.topic")
                     .orElseThrow());
-            prober = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "kafka-probe");
-            prober.execute(() -> checkKafka(context, probeTopic, true));
-            subscribe(context, filters, clientId);
+            kafkaCheck.thenAcceptAsync(check -> checked(context, probeTopic, check, true), prober);
+            subscribe(context, routes);
         } else {
-            checkKafka(context, probeTopic, false);
-            subscribe(context, filters, clientId);
+            checked(context, probeTopic, kafkaCheck.join(), false);
+            subscribe(context, routes);
         }
     }
 
-    /**
-     * Creates the Kafka topics that are missing and writes the probe record. When that fails: exit code 1 with the
-     * probe, a warning without; in an outage ({@code outage}) a warning, and the probe is tried again until it passes.
-     */
-    private void checkKafka(CamelContext context, String probeTopic, boolean outage) {
+    /** What checking Kafka found: why creating the topics failed, or else why the probe failed; null when it passed. */
+    private record KafkaCheck(Exception topics, Exception probe) {
+    }
+
+    /** Creates the Kafka topics that are missing, then writes the probe record; stops at the first failure. */
+    private KafkaCheck checkKafka(CamelContext context, String probeTopic) {
+        var properties = context.getPropertiesComponent();
+        try {
+            createTopics(context, topics(context, probeTopic), Integer.parseInt(properties
+                    .resolveProperty("kafka.topic.partitions").orElse("-1")), Short.parseShort(properties
+                    .resolveProperty("kafka.topic.replication").orElse("-1")));
+        } catch (Exception e) {
+            return new KafkaCheck(e, null);
+        }
+        try {
+            if (!probeTopic.isEmpty()) {
+                sendProbe(context);
+            }
+            return new KafkaCheck(null, null);
+        } catch (Exception e) {
+            return new KafkaCheck(null, e);
+        }
+    }
+
+    /** The topics the bridge writes to before any TOPIC_MAP rule: KAFKA_TOPIC, the probe's, the dead letters'. */
+    private static Map<String, Map<String, String>> topics(CamelContext context, String probeTopic) {
         var properties = context.getPropertiesComponent();
         String deadLetterTopic = properties.resolveProperty("dead.letter.topic").orElse("");
         Map<String, Map<String, String>> topics = new LinkedHashMap<>();
@@ -111,19 +151,32 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         if (!deadLetterTopic.isEmpty()) {
             topics.putIfAbsent(deadLetterTopic, Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "16777216"));
         }
-        try {
-            createTopics(context, topics, Integer.parseInt(properties.resolveProperty("kafka.topic.partitions")
-                    .orElse("-1")), Short.parseShort(properties.resolveProperty("kafka.topic.replication").orElse("-1")));
-        } catch (Exception e) {
+        return topics;
+    }
+
+    /**
+     * Acts on what checking Kafka found. A failure is exit code 1 with a probe, a warning without; in an outage
+     * ({@code outage}) a warning, and the probe is tried until it passes.
+     */
+    private void checked(CamelContext context, String probeTopic, KafkaCheck check, boolean outage) {
+        if (check.topics() != null) {
             if (!probeTopic.isEmpty() && !outage) {
-                fatal(probeTopic, e);
+                fatal(probeTopic, check.topics());
             }
-            LOG.warn("Could not check or create Kafka topics {}: {}", topics.keySet(), causeOf(e));
+            LOG.warn("Could not check or create Kafka topics {}: {}", topics(context, probeTopic).keySet(),
+                    causeOf(check.topics()));
         }
         if (probeTopic.isEmpty()) {
             LOG.warn("KAFKA_TEST_TOPIC is not set: no start-up probe, a Kafka misconfiguration shows only when "
                      + "the first batch is written");
-        } else if (!probe(context, probeTopic, outage)) {
+        } else if (check.topics() != null) {
+            // the probe was not tried: in an outage, try it now and until it passes
+            if (!probe(context, probeTopic, true)) {
+                retryProbe(context, probeTopic);
+            }
+        } else if (check.probe() == null) {
+            probed(probeTopic);
+        } else if (!probeFailed(probeTopic, check.probe(), outage)) {
             retryProbe(context, probeTopic);
         }
     }
@@ -134,20 +187,35 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
      */
     private boolean probe(CamelContext context, String probeTopic, boolean outage) {
         try {
-            context.createProducerTemplate().sendBody("direct:kafka-probe", null);
-            LOG.info("Probe record written to Kafka topic {}", probeTopic);
-            // Kafka works with these settings: from now on, Kafka failing at start-up is an outage
-            spool.markWritten();
-            return true;
+            sendProbe(context);
         } catch (Exception e) {
-            if (!outage) {
-                fatal(probeTopic, e);
-            }
-            LOG.warn("Kafka probe failed: could not write to topic {} within {} s: {}; the spool in SPOOL_DIR wrote to "
-                     + "this Kafka topic before, so this is taken for an outage: messages are spooled on disk and "
-                     + "the probe is tried again", probeTopic, PROBE_SECONDS, causeOf(e));
-            return false;
+            return probeFailed(probeTopic, e, outage);
         }
+        probed(probeTopic);
+        return true;
+    }
+
+    private static void sendProbe(CamelContext context) throws Exception {
+        try (ProducerTemplate template = context.createProducerTemplate()) {
+            template.sendBody("direct:kafka-probe", null);
+        }
+    }
+
+    private void probed(String probeTopic) {
+        LOG.info("Probe record written to Kafka topic {}", probeTopic);
+        // Kafka works with these settings: from now on, Kafka failing at start-up is an outage
+        spool.markWritten();
+    }
+
+    /** Exit code 1, unless in an outage: then a warning, and false. */
+    private static boolean probeFailed(String probeTopic, Exception e, boolean outage) {
+        if (!outage) {
+            fatal(probeTopic, e);
+        }
+        LOG.warn("Kafka probe failed: could not write to topic {} within {} s: {}; the spool in SPOOL_DIR wrote to "
+                 + "this Kafka topic before, so this is taken for an outage: messages are spooled on disk and "
+                 + "the probe is tried again", probeTopic, PROBE_SECONDS, causeOf(e));
+        return false;
     }
 
     /** Tries the probe again every KAFKA_RETRY_INTERVAL seconds until it passes. */
@@ -160,8 +228,13 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
         }, seconds, TimeUnit.SECONDS);
     }
 
-    private void subscribe(CamelContext context, List<String> filters, String clientId) {
-        connector = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "mqtt-connect");
+    /** An ingest route, made from template {@code mqtt-ingest} for one topic filter and not started yet. */
+    private record Ingest(String routeId, String filter, String clientId) {
+    }
+
+    /** One ingest route per topic filter, made while the probe runs: they start once it has passed. */
+    private static List<Ingest> ingestRoutes(CamelContext context, List<String> filters, String clientId) {
+        List<Ingest> routes = new ArrayList<>();
         for (int i = 0; i < filters.size(); i++) {
             String id = filters.size() == 1 ? clientId : clientId + "-" + (i + 1);
             String routeId = TemplatedRouteBuilder.builder(context, "mqtt-ingest")
@@ -169,8 +242,14 @@ public final class Bridge implements OnCamelContextStarted, OnCamelContextStoppi
                     .parameter("filter", filters.get(i))
                     .parameter("clientId", id)
                     .add();
-            connect(context, routeId, filters.get(i), id, 1000);
+            routes.add(new Ingest(routeId, filters.get(i), id));
         }
+        return routes;
+    }
+
+    private void subscribe(CamelContext context, List<Ingest> routes) {
+        connector = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "mqtt-connect");
+        routes.forEach(r -> connect(context, r.routeId(), r.filter(), r.clientId(), 1000));
     }
 
     /** Starts an ingest route (connect and subscribe); on failure tries again later, with back-off. */
