@@ -62,8 +62,8 @@ public final class Benchmark {
     private static final String[] DELIVERIES = {"durable", "at-least-once", "buffered"};
     /** The case also run on the JVM's defaults ({@code java -jar}, none of the launcher's settings), for comparison. */
     private static final String JVM_DEFAULTS_CASE = "qos1 200 B 1 topic";
-    /** Starts of the bridge timed for each way of launching it. */
-    private static final int STARTS = 3;
+    /** Starts of the bridge timed for each way of launching it ({@code bench.starts}, 3); the median is reported. */
+    private static final int STARTS = Integer.getInteger("bench.starts", 3);
     /**
      * Warm-up rounds end once the JIT compiler uses less than this share of the run's time, or after
      * {@code bench.warmup.rounds} rounds (5).
