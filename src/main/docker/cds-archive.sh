@@ -10,10 +10,11 @@ jar=${METAMORPHOSIS_JAR:-$(dirname "$launcher")/../metamorphosis.jar}
 archive=${jar%.jar}.jsa
 rm -f "$archive"
 work=$(mktemp -d)
-# settings the bridge requires, on nothing that answers; a port of its own for the HTTP server
+# settings the bridge requires, on nothing that answers; a port of its own for the HTTP server; the json log format,
+# whose appenders are built beside the text ones, so that the archive holds the classes of both
 if (cd "$work" && env -i PATH="$PATH" ${JAVA_HOME:+JAVA_HOME="$JAVA_HOME"} METAMORPHOSIS_JAR="$jar" \
         MQTT_BROKER=localhost MQTT_TLS=false MQTT_TOPIC=training KAFKA_BROKER=localhost KAFKA_TOPIC=training \
-        CONFIG_DIR="$2" HEALTH_PORT=$((20000 + $$ % 20000)) \
+        CONFIG_DIR="$2" HEALTH_PORT=$((20000 + $$ % 20000)) LOG_FORMAT=json \
         CAMEL_MAIN_AUTOSTARTUP=false CAMEL_MAIN_DURATIONMAXSECONDS=1 \
         JAVA_OPTS="-XX:ArchiveClassesAtExit=$archive -Xlog:cds=off -Xlog:cds+dynamic=off" \
         sh "$launcher" >"$work/training.log" 2>&1) && [ -s "$archive" ]; then

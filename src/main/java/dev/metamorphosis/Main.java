@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Main {
 
+    private static final String LOG4J_CONFIGURATION = "log4j2.configurationFile";
+
     private Main() {
     }
 
@@ -115,6 +117,10 @@ public final class Main {
         // the format before the checks, so that a bad setting is reported as JSON too when LOG_FORMAT=json
         if ("json".equalsIgnoreCase(String.valueOf(lookup.apply("log.format")).strip())) {
             System.setProperty("metamorphosis.log.format", "json");
+            // the json appenders are a file of their own, so that the text format (the default) does not build them
+            if (System.getProperty(LOG4J_CONFIGURATION) == null) {
+                System.setProperty(LOG4J_CONFIGURATION, "classpath:log4j2.properties,classpath:log4j2-json.properties");
+            }
         }
         return new Configuration(propertiesFile, routes, overrides, Settings.resolve(lookup));
     }
