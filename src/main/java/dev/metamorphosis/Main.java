@@ -2,6 +2,8 @@ package dev.metamorphosis;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -51,6 +53,7 @@ public final class Main {
             }
             Configuration config = configure(flags, environment, workDir);
             System.setProperty("metamorphosis.log.level", config.settings().get("log.level"));
+            checkBindable(Integer.parseInt(config.settings().get("health.port")));
 
             org.apache.camel.main.Main main = new org.apache.camel.main.Main();
             main.setPropertyPlaceholderLocations("file:" + config.propertiesFile() + ";optional=true");
@@ -123,6 +126,19 @@ public final class Main {
             }
         }
         return new Configuration(propertiesFile, routes, overrides, Settings.resolve(lookup));
+    }
+
+    /**
+     * Fails when HEALTH_PORT cannot be bound: Camel's HTTP server only logs that failure, and the bridge would run
+     * without {@code /healthz} and {@code /metrics}.
+     */
+    static void checkBindable(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true); // as the HTTP server binds it: a connection of a previous run may linger
+            socket.bind(new InetSocketAddress(port));
+        } catch (IOException e) {
+            throw new Settings.Invalid("HEALTH_PORT=" + port + " cannot be used: " + e.getMessage());
+        }
     }
 
     /** Route files: {@code routes/*.camel.yaml} below the folder, or {@code *.camel.yaml} in it (a ConfigMap). */

@@ -1,6 +1,7 @@
 package dev.metamorphosis.it;
 
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,6 +43,15 @@ class ConfigErrorsIT {
         Map<String, String> env = valid();
         env.put("MQTT_PORT", "abc");
         assertStopsNaming(env, "MQTT_PORT=\"abc\" is not valid");
+    }
+
+    @Test
+    void should_exit_1_naming_HEALTH_PORT_when_another_process_listens_on_it() throws IOException {
+        try (ServerSocket taken = new ServerSocket(Ports.free())) {
+            Map<String, String> env = valid();
+            env.put("HEALTH_PORT", Integer.toString(taken.getLocalPort()));
+            assertStopsNaming(env, "HEALTH_PORT=" + taken.getLocalPort() + " cannot be used: Address already in use");
+        }
     }
 
     @Test
