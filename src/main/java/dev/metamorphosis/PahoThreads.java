@@ -61,7 +61,7 @@ final class PahoThreads extends ScheduledThreadPoolExecutor {
      * Waits, releasing the task's {@code lifecycle} lock that the caller holds, until the task says it runs; returns
      * at once when the caller does not hold such a lock (then there is no race to spare).
      */
-    static boolean awaitRunning(Runnable task) {
+    private static boolean awaitRunning(Runnable task) {
         Object lock = lifecycle(task);
         Method running = isRunning(task);
         if (lock == null || running == null || !Thread.holdsLock(lock)) {
@@ -88,7 +88,7 @@ final class PahoThreads extends ScheduledThreadPoolExecutor {
     }
 
     /** The lock Paho's CommsReceiver, CommsSender and CommsCallback take to change their state, or null. */
-    static Object lifecycle(Runnable task) {
+    private static Object lifecycle(Runnable task) {
         try {
             Field field = task.getClass().getDeclaredField("lifecycle");
             field.setAccessible(true);
