@@ -18,17 +18,17 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * DEAD_LETTER_TOPIC set while the broker refuses a record, one bridge per delivery mode: the topic takes records of
- * up to 64 KiB ({@code max.message.bytes}), the producer up to 1 MiB, so a 256 KiB message passes the bridge and Kafka
- * refuses it for good. It lands on the dead-letter topic, byte for byte with its MQTT topic and the error, is counted
- * once, and the messages around it are all written, in order.
+ * up to 64 KiB ({@code max.message.bytes}), the producer up to 1 MiB, so a 512 KiB message (an envelope of 683 KiB)
+ * passes the bridge and Kafka refuses it for good. It lands on the dead-letter topic, byte for byte with its MQTT
+ * topic and the error, is counted once, and the messages around it are all written, in order.
  * <p>
- * The message is larger than the producer's batch ({@code producerBatchSize}, 128 KiB): kafka-clients 3.9 splits a
+ * The envelope is larger than the producer's batch ({@code producerBatchSize}, 512 KiB): kafka-clients 3.9 splits a
  * refused batch into batches of that size, so a refused record smaller than it, sent with others, is split and sent
  * again until the delivery timeout (KAFKA-8350), and is never found to be too large.
  */
 class DeadLetterRefusedIT {
 
-    private static final int POISON = 256 * 1024;
+    private static final int POISON = 512 * 1024;
     /** The records the producer sent behind the refused one in its batch, which the README says may go twice. */
     private static final int DUPLICATES_AT_MOST = 10;
 
