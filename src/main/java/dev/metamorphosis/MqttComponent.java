@@ -1,5 +1,8 @@
 package dev.metamorphosis;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.security.CodeSource;
 import java.util.Map;
 import java.util.Set;
@@ -262,7 +265,11 @@ public final class MqttComponent extends PahoMqtt5Component {
                     public void onComplete(Exchange done) {
                         component().unacknowledged.decrementAndGet();
                         try {
-                            c.messageArrivedComplete(id, qos);
+                            if (qos == 2) {
+                                Qos2.release(c, id);
+                            } else {
+                                c.messageArrivedComplete(id, qos);
+                            }
                         } catch (MqttException e) {
                             LOG.warn("Could not acknowledge MQTT message {} on {}: {} (the broker delivers it again)",
                                     id, topic, e.getMessage());
@@ -330,6 +337,63 @@ public final class MqttComponent extends PahoMqtt5Component {
         @Override
         public void authPacketArrived(int reasonCode, MqttProperties properties) {
             // no enhanced authentication
+        }
+    }
+
+    /**
+     * The end of a QoS 2 message in the bridge. Paho 1.2.5's {@code messageArrivedComplete} sends a PUBCOMP of its own
+     * at QoS 2, and it can reach the broker before the message's PUBREC: Paho's receiver hands the message to the
+     * callback thread first and queues the PUBREC after. Mosquitto then closes the connection for a protocol error
+     * (MqttQosIT saw it, in buffered delivery). Paho answers the broker's PUBREL with a PUBCOMP itself, so here the
+     * message only leaves Paho's store of QoS 2 messages ({@code ClientComms.deliveryComplete}, which is not public:
+     * reflection, checked by MqttComponentTest).
+     */
+    static final class Qos2 {
+
+        private static final Field COMMS;
+        private static final Method DELIVERY_COMPLETE;
+
+        static {
+            Field comms = null;
+            Method complete = null;
+            try {
+                comms = MqttAsyncClient.class.getDeclaredField("comms");
+                comms.setAccessible(true);
+                complete = comms.getType().getDeclaredMethod("deliveryComplete", int.class);
+                complete.setAccessible(true);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                LOG.warn("This Paho has no ClientComms.deliveryComplete(int) ({}): QoS 2 messages are acknowledged "
+                         + "with Paho's own PUBCOMP, which can overtake the PUBREC", e.toString());
+                comms = null;
+                complete = null;
+            }
+            COMMS = comms;
+            DELIVERY_COMPLETE = complete;
+        }
+
+        private Qos2() {
+        }
+
+        /** Whether this Paho's store can be reached, so the bridge sends no PUBCOMP of its own. */
+        static boolean available() {
+            return DELIVERY_COMPLETE != null;
+        }
+
+        static void release(MqttAsyncClient client, int id) throws MqttException {
+            if (!available()) {
+                client.messageArrivedComplete(id, 2);
+                return;
+            }
+            try {
+                DELIVERY_COMPLETE.invoke(COMMS.get(client), id);
+            } catch (InvocationTargetException e) {
+                if (e.getCause() instanceof MqttException m) {
+                    throw m;
+                }
+                throw new IllegalStateException(e.getCause());
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 }
