@@ -21,8 +21,10 @@ import org.apache.camel.spi.OnCamelContextInitialized;
 import org.apache.camel.spi.OnCamelContextStopping;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.logging.log4j.LogManager;
@@ -38,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * template {@code mqtt-ingest} per topic filter (as {@code $share/<group>/<filter>} with {@code MQTT_SHARED_GROUP}).
  * A probe that fails ends the program with exit code 1 (as the Go version), except when the disk spool wrote to
  * {@code KAFKA_TOPIC} before: then the bridge subscribes at once, and a failing probe is an outage, tried again until
- * it passes. An MQTT broker that cannot be reached is tried again with back-off (1 s doubling to 30 s) for as long as
- * it takes; once connected, the MQTT client reconnects by itself. (Not Camel's supervising route controller:
+ * it passes. A topic the bridge batches records into ({@code KAFKA_TOPIC}, {@code DEAD_LETTER_TOPIC}) that takes
+ * smaller record batches than the Kafka producer makes ends the program with exit code 1, outage or not: a setting to
+ * mend. An MQTT broker that cannot be reached is tried again with back-off (1 s doubling to 30 s) for as long as it
+ * takes; once connected, the MQTT client reconnects by itself. (Not Camel's supervising route controller:
  * it logs a failed start at INFO as "Failed restarting route", where operators and SecurityFailuresIT read the cause
  * of each failed connect, a TLS or login error, in a WARN line naming the filter and the client id.)
  * Camel started with autoStartup=false (a check that the routes load) does none of this.
@@ -115,27 +119,39 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
         }
     }
 
-    /** What checking Kafka found: why creating the topics failed, or else why the probe failed; null when it passed. */
-    private record KafkaCheck(Exception topics, Exception probe) {
+    /**
+     * What checking Kafka found: why creating the topics failed, a topic that takes smaller batches than the producer
+     * makes (the line that says so), or else why the probe failed; all null when it passed.
+     */
+    private record KafkaCheck(Exception topics, String batch, Exception probe) {
     }
 
-    /** Creates the Kafka topics that are missing, then writes the probe record; stops at the first failure. */
+    /**
+     * Creates the Kafka topics that are missing and checks the producer's batch against them, then writes the probe
+     * record; stops at the first failure.
+     */
     private KafkaCheck checkKafka(CamelContext context, String probeTopic) {
         var properties = context.getPropertiesComponent();
+        Map<String, Integer> limits;
         try {
-            createTopics(context, topics(context, probeTopic), Integer.parseInt(properties
+            limits = createTopics(context, topics(context, probeTopic), Integer.parseInt(properties
                     .resolveProperty("kafka.topic.partitions").orElse("-1")), Short.parseShort(properties
                     .resolveProperty("kafka.topic.replication").orElse("-1")));
         } catch (Exception e) {
-            return new KafkaCheck(e, null);
+            return new KafkaCheck(e, null, null);
+        }
+        limits.remove(probeTopic); // one record at a time: never a batch of several
+        List<String> batch = batchTooLarge(context, limits);
+        if (!batch.isEmpty()) {
+            return new KafkaCheck(null, batch.get(0), null);
         }
         try {
             if (!probeTopic.isEmpty()) {
                 sendProbe(context);
             }
-            return new KafkaCheck(null, null);
+            return new KafkaCheck(null, null, null);
         } catch (Exception e) {
-            return new KafkaCheck(null, e);
+            return new KafkaCheck(null, null, e);
         }
     }
 
@@ -159,6 +175,11 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
      * ({@code outage}) a warning, and the probe is tried until it passes.
      */
     private void checked(CamelContext context, String probeTopic, KafkaCheck check, boolean outage) {
+        if (check.batch() != null) {
+            // a setting, not an outage: what is spooled stays on disk, and is written once the setting is mended
+            LogManager.getLogger("bridge").fatal(check.batch());
+            Runtime.getRuntime().halt(1);
+        }
         if (check.topics() != null) {
             if (!probeTopic.isEmpty() && !outage) {
                 fatal(probeTopic, check.topics());
@@ -302,9 +323,12 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
         this.shutdownTimeout = shutdownTimeout;
     }
 
-    /** Creates the topics that do not exist, with the Kafka component's connection settings. */
-    static void createTopics(CamelContext context, Map<String, Map<String, String>> topics, int partitions,
-                                     short replication)
+    /**
+     * Creates the topics that do not exist, with the Kafka component's connection settings; returns the largest record
+     * batch each of them takes ({@code max.message.bytes}), for those Kafka lets this client read.
+     */
+    static Map<String, Integer> createTopics(CamelContext context, Map<String, Map<String, String>> topics,
+                                             int partitions, short replication)
             throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
         try (Admin kafka = Admin.create(adminProperties(context, PROBE_SECONDS * 1000))) {
             Set<String> existing = kafka.listTopics().names().get(PROBE_SECONDS, TimeUnit.SECONDS);
@@ -325,7 +349,46 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
                     }
                 }
             }
+            return batchLimits(kafka, topics.keySet());
         }
+    }
+
+    /** Each topic's {@code max.message.bytes}; none when Kafka does not let this client read them (a warning). */
+    private static Map<String, Integer> batchLimits(Admin kafka, Set<String> topics) throws InterruptedException {
+        Map<String, Integer> limits = new LinkedHashMap<>();
+        try {
+            kafka.describeConfigs(topics.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList())
+                    .all().get(PROBE_SECONDS, TimeUnit.SECONDS).forEach((topic, config) -> {
+                        ConfigEntry limit = config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+                        if (limit != null && limit.value() != null) {
+                            limits.put(topic.name(), Integer.parseInt(limit.value()));
+                        }
+                    });
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | NumberFormatException e) {
+            LOG.warn("Could not read max.message.bytes of Kafka topics {}, so the producer's batch is not checked "
+                     + "against them: {}", topics, causeOf(e));
+        }
+        return limits;
+    }
+
+    /**
+     * A line for each topic that takes smaller record batches than the producer makes. Kafka refuses a batch larger
+     * than the topic's {@code max.message.bytes}, and kafka-clients 3.9 splits it into batches of
+     * {@code producerBatchSize} again, and again, until the delivery timeout (KAFKA-8350): a full batch to that topic
+     * would never be written, whatever its records.
+     */
+    static List<String> batchTooLarge(CamelContext context, Map<String, Integer> limits) {
+        int batch = context.getComponent("kafka", KafkaComponent.class).getConfiguration().getProducerBatchSize();
+        List<String> lines = new ArrayList<>();
+        limits.forEach((topic, limit) -> {
+            if (limit < batch) {
+                lines.add("camel.component.kafka.producerBatchSize=" + batch + " is larger than max.message.bytes="
+                          + limit + " of Kafka topic " + topic + ": Kafka would refuse a full batch, which the producer "
+                          + "sends again for ever (KAFKA-8350); set CAMEL_COMPONENT_KAFKA_PRODUCERBATCHSIZE to at "
+                          + "most " + limit + ", or raise the topic's max.message.bytes");
+            }
+        });
+        return lines;
     }
 
     /** An admin client's settings: the Kafka component's connection settings, and a timeout for every call. */

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * Kafka topics that rules of {@code TOPIC_MAP} name, created the first time a batch holds a record for one (with
  * {@code KAFKA_TOPIC_PARTITIONS} and {@code KAFKA_TOPIC_REPLICATION}), so they exist on a broker that does not create
  * topics itself. A creation that fails fails the batch's write, which is tried again like any other (route
- * configuration {@code kafka-retry}); it is logged once per topic.
+ * configuration {@code kafka-retry}); it is logged once per topic. So is, at ERROR, a topic that takes smaller record
+ * batches ({@code max.message.bytes}) than the producer makes: a full batch to it would never be written.
  */
 public final class KafkaTopics implements OnCamelContextStarting {
 
@@ -54,7 +55,9 @@ public final class KafkaTopics implements OnCamelContextStarting {
             return;
         }
         try {
-            Bridge.createTopics(context, missing, partitions, replication);
+            // a topic that takes smaller batches than the producer makes is said once: its writes can stop (KAFKA-8350)
+            Bridge.batchTooLarge(context, Bridge.createTopics(context, missing, partitions, replication))
+                    .forEach(LOG::error);
         } catch (Exception e) {
             for (String topic : missing.keySet()) {
                 if (failed.add(topic)) {

@@ -22,9 +22,10 @@ import static org.awaitility.Awaitility.await;
  * passes the bridge and Kafka refuses it for good. It lands on the dead-letter topic, byte for byte with its MQTT
  * topic and the error, is counted once, and the messages around it are all written, in order.
  * <p>
- * The envelope is larger than the producer's batch ({@code producerBatchSize}, 512 KiB): kafka-clients 3.9 splits a
- * refused batch into batches of that size, so a refused record smaller than it, sent with others, is split and sent
- * again until the delivery timeout (KAFKA-8350), and is never found to be too large.
+ * The producer's batch ({@code producerBatchSize}) is lowered to the topic's limit, without which the bridge does not
+ * start (TopicBatchLimitIT), so the envelope is larger than the batch and goes to Kafka alone: kafka-clients 3.9 splits
+ * a refused batch into batches of that size, so a refused record smaller than it, sent with others, would be split and
+ * sent again until the delivery timeout (KAFKA-8350), and never found to be too large.
  */
 class DeadLetterRefusedIT {
 
@@ -42,6 +43,7 @@ class DeadLetterRefusedIT {
                 Topics.create(kafka, prefix, Map.of("max.message.bytes", "65536"));
                 Map<String, String> env = BridgeProcess.environment(Brokers.mqtt().port(), kafka, prefix, delivery);
                 env.put("DEAD_LETTER_TOPIC", prefix + "-dead");
+                env.put("CAMEL_COMPONENT_KAFKA_PRODUCERBATCHSIZE", "65536");
                 bridges.put(delivery, BridgeProcess.start(Files.createTempDirectory("refused"), env));
             }
             Map<String, byte[]> poison = new LinkedHashMap<>();
