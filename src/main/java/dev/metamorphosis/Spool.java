@@ -69,7 +69,11 @@ public final class Spool implements CamelContextAware {
     private static final long WINDOW_BYTES = 32L << 20;
     static final long DEFAULT_DISK_BYTES = 4L << 30;
     static final long DEFAULT_MEMORY_BYTES = 64L << 20;
-    /** Bytes not yet written to disk (it fails) beyond which the durable spool counts as full. */
+    /**
+     * Bytes of records appended and not yet written to disk beyond which an append waits for the next write (thread
+     * {@code spool-sync} writes what was appended, then syncs it; during a slow sync the records wait in memory), or,
+     * while writes fail, the durable spool counts as full.
+     */
     private static final long UNWRITTEN_LIMIT = 16L << 20;
     private static final Logger LOG = LoggerFactory.getLogger("bridge");
     private static final long DROP_LOG_MILLIS = 10_000;
@@ -216,13 +220,17 @@ public final class Spool implements CamelContextAware {
         long size = SpoolLog.FRAME + 64L + (envelope == null ? 0 : envelope.length);
         lock.lockInterruptibly();
         try {
-            while (!closing && diskFull(size)) {
-                if ("drop-newest".equals(overflow)) {
-                    dropped(1, "newest");
-                    runCompletions(exchange);
-                    return;
+            while (!closing) {
+                if (diskFull(size)) {
+                    if ("drop-newest".equals(overflow)) {
+                        dropped(1, "newest");
+                        runCompletions(exchange);
+                        return;
+                    }
+                } else if (!unwrittenFull(size)) {
+                    break;
                 }
-                room.await(1, TimeUnit.SECONDS);
+                room.await(1, TimeUnit.SECONDS); // signalled when records leave, and after each write
             }
             if (closing) {
                 Batch.detach(exchange); // never acknowledged: the broker delivers it again
@@ -275,6 +283,17 @@ public final class Spool implements CamelContextAware {
             }
         }
         return headers == null ? List.of() : headers;
+    }
+
+    /**
+     * Durable delivery, writes to disk working: the records waiting for the next write already hold
+     * {@code UNWRITTEN_LIMIT}. A sync of the disk can take a second or more on a busy machine, and without a bound the
+     * records arriving meanwhile (up to {@code MQTT_RECEIVE_MAXIMUM}) all waited in memory: at 10 KiB, 256 MiB of write
+     * buffer in the benchmark. One record always goes.
+     */
+    private boolean unwrittenFull(long size) {
+        long unwritten = log.buffered();
+        return !failing && unwritten > 0 && unwritten + size > UNWRITTEN_LIMIT;
     }
 
     /** Durable delivery: no room on disk for a record of about this size, or writes to disk fail. */
@@ -519,6 +538,7 @@ public final class Spool implements CamelContextAware {
                         } catch (IOException e) {
                             failed(e, pending.size());
                         }
+                        room.signalAll(); // appends waiting for this write (UNWRITTEN_LIMIT)
                     }
                 } finally {
                     lock.unlock();
@@ -748,6 +768,11 @@ public final class Spool implements CamelContextAware {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Durable delivery: bytes of records appended and not yet written to disk (at most {@code UNWRITTEN_LIMIT}). */
+    long unwritten() {
+        return log.buffered();
     }
 
     /** Envelopes received and not yet in Kafka. */

@@ -367,7 +367,7 @@ final class SpoolLog implements AutoCloseable {
                         started.add(active);
                         roll(active.base + active.size);
                     }
-                    // as many records as fit in this segment, in one write
+                    // as many records as fit in this segment
                     int from = at;
                     long size = active.size;
                     do {
@@ -375,10 +375,15 @@ final class SpoolLog implements AutoCloseable {
                         at += FRAME + buffer.getInt(at);
                         ends[i++] = active.base + size;
                     } while (i < count && size + FRAME + buffer.getInt(at) <= segmentBytes);
-                    ByteBuffer run = buffer.duplicate().position(from).limit(at);
+                    // in slices of at most BUFFER: the JDK copies a heap buffer into a direct one of the same size
+                    // to write it, and keeps the largest for the thread (a 64 MiB write kept 64 MiB off the heap)
                     long position = active.size;
-                    while (run.hasRemaining()) {
-                        position += active.channel.write(run, position);
+                    for (int slice = from; slice < at; ) {
+                        ByteBuffer run = buffer.duplicate().position(slice).limit(Math.min(at, slice + BUFFER));
+                        while (run.hasRemaining()) {
+                            position += active.channel.write(run, position);
+                        }
+                        slice = run.limit();
                     }
                     active.size = position;
                 }

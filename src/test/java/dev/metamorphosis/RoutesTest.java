@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 import org.apache.camel.CamelContext;
@@ -124,7 +125,7 @@ class RoutesTest {
     }
 
     /** routes/*.camel.yaml and examples/*.camel.yaml, or the route files of -Dconfig.dir as the bridge finds them. */
-    private static List<Path> routeFiles() throws IOException {
+    static List<Path> routeFiles() throws IOException {
         List<Path> folders = System.getProperty("config.dir") == null
                 ? List.of(configDir().resolve("routes"), configDir().resolve("examples"))
                 : List.of(configDir().resolve("routes"), configDir());
@@ -142,6 +143,14 @@ class RoutesTest {
 
     /** Camel Main as Main starts it, with the route files; routes not started, so no broker is needed. */
     private static org.apache.camel.main.Main load(List<Path> files) throws Exception {
+        return load(files, Map.of());
+    }
+
+    /**
+     * Camel with these route files and the configuration's application.properties, the routes not started (no brokers
+     * needed), and these properties over the configuration's.
+     */
+    static org.apache.camel.main.Main load(List<Path> files, Map<String, String> properties) throws Exception {
         org.apache.camel.main.Main main = new org.apache.camel.main.Main();
         main.setPropertyPlaceholderLocations(
                 "file:" + configDir().resolve("application.properties") + ";optional=true");
@@ -150,6 +159,7 @@ class RoutesTest {
         main.addOverrideProperty("mqtt.topic", "a/#");
         main.addOverrideProperty("kafka.broker", "127.0.0.1");
         main.addOverrideProperty("kafka.topic", "routes-test");
+        properties.forEach(main::addOverrideProperty);
         main.configure().withAutoStartup(false).withRoutesIncludePattern(
                 files.stream().map(f -> "file:" + f).collect(Collectors.joining(",")));
         main.configure().addConfiguration(Settings.class);

@@ -1,6 +1,8 @@
 package dev.metamorphosis;
 
 import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +12,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -188,6 +192,29 @@ class SpoolLogTest {
         try (SpoolLog log = SpoolLog.open(dir, SpoolLog.DEFAULT_SEGMENT_BYTES)) {
             assertThat(log.recoveredRecords()).isEqualTo(1);
             assertSame(log.read(log.acked(), log.end(), 10, Long.MAX_VALUE).get(0).entry(), entry(8000));
+        }
+    }
+
+    @Test
+    void should_write_40_mib_at_once_through_at_most_1_mib_of_direct_memory() throws Exception {
+        BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
+        byte[] value = new byte[1 << 20];
+        try (SpoolLog log = SpoolLog.open(dir, SpoolLog.DEFAULT_SEGMENT_BYTES)) {
+            for (int n = 0; n < 40; n++) {
+                log.append(new SpoolLog.Entry(n, "t", null, null, List.of(), value));
+            }
+            // on a thread of its own, which holds none of the JDK's temporary direct buffers yet
+            FutureTask<Long> flush = new FutureTask<>(() -> {
+                long before = direct.getTotalCapacity();
+                log.flush();
+                return direct.getTotalCapacity() - before;
+            });
+            new Thread(flush, "spool-log-test-flush").start();
+            assertThat(flush.get(1, TimeUnit.MINUTES)).as("direct memory the write took").isLessThanOrEqualTo(1 << 20);
+            log.sync();
+            assertThat(log.read(log.acked(), log.end(), 100, Long.MAX_VALUE)).hasSize(40)
+                    .allSatisfy(r -> assertThat(r.entry().value()).isEqualTo(value));
         }
     }
 

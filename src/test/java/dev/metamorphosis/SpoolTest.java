@@ -1,0 +1,74 @@
+package dev.metamorphosis;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.main.Main;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The durable spool, in Camel with the real routes (not started), when records arrive faster than the disk takes
+ * them: what waits in memory for thread {@code spool-sync}'s next write is bounded, and everything is on disk.
+ */
+class SpoolTest {
+
+    private static final long UNWRITTEN_LIMIT = 16L << 20;
+    private static final int THREADS = 2;
+    private static final int EACH = 100;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void should_hold_at_most_16_mib_for_the_next_write_when_records_come_faster_than_the_disk() throws Exception {
+        Main main = RoutesTest.load(RoutesTest.routeFiles(), Map.of("delivery", "durable", "spool.dir",
+                dir.toString()));
+        byte[] envelope = new byte[1 << 20];
+        AtomicLong most = new AtomicLong();
+        try {
+            CamelContext context = main.getCamelContext();
+            Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
+            spool.open();
+            // 200 MiB from two threads at the speed of memory: far faster than writes and syncs of a disk
+            ExecutorService appenders = Executors.newFixedThreadPool(THREADS);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                done.add(appenders.submit(() -> {
+                    for (int i = 0; i < EACH; i++) {
+                        Exchange exchange = new DefaultExchange(context);
+                        exchange.getMessage().setBody(envelope);
+                        exchange.getMessage().setHeader("CamelMqttTopic", "spool-test");
+                        spool.append(exchange);
+                        most.accumulateAndGet(spool.unwritten(), Math::max);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(2, TimeUnit.MINUTES);
+            }
+            appenders.shutdown();
+            spool.shutdown();
+        } finally {
+            main.stop();
+        }
+        assertThat(most.get()).as("bytes waiting for a write, at most").isPositive()
+                .isLessThanOrEqualTo(UNWRITTEN_LIMIT);
+        try (SpoolLog log = SpoolLog.open(dir, SpoolLog.DEFAULT_SEGMENT_BYTES)) {
+            assertThat(log.recoveredRecords()).as("records on disk").isEqualTo(THREADS * EACH);
+        }
+    }
+}
