@@ -27,6 +27,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.logging.log4j.LogManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -140,8 +141,9 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
         } catch (Exception e) {
             return new KafkaCheck(e, null, null);
         }
-        limits.remove(probeTopic); // one record at a time: never a batch of several
-        List<String> batch = batchTooLarge(context, limits);
+        Map<String, Integer> batched = new LinkedHashMap<>(limits);
+        batched.remove(probeTopic); // one record at a time: never a batch of several
+        List<String> batch = batchTooLarge(context, batched);
         if (!batch.isEmpty()) {
             return new KafkaCheck(null, batch.get(0), null);
         }
@@ -353,22 +355,39 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
         }
     }
 
-    /** Each topic's {@code max.message.bytes}; none when Kafka does not let this client read them (a warning). */
+    /**
+     * Each topic's {@code max.message.bytes}; none when Kafka does not let this client read them (a warning). A topic
+     * created a moment ago may not be known yet to the broker that answers: asked again for up to PROBE_SECONDS.
+     */
     private static Map<String, Integer> batchLimits(Admin kafka, Set<String> topics) throws InterruptedException {
-        Map<String, Integer> limits = new LinkedHashMap<>();
-        try {
-            kafka.describeConfigs(topics.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList())
-                    .all().get(PROBE_SECONDS, TimeUnit.SECONDS).forEach((topic, config) -> {
-                        ConfigEntry limit = config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
-                        if (limit != null && limit.value() != null) {
-                            limits.put(topic.name(), Integer.parseInt(limit.value()));
-                        }
-                    });
-        } catch (ExecutionException | java.util.concurrent.TimeoutException | NumberFormatException e) {
-            LOG.warn("Could not read max.message.bytes of Kafka topics {}, so the producer's batch is not checked "
-                     + "against them: {}", topics, causeOf(e));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PROBE_SECONDS);
+        while (true) {
+            Map<String, Integer> limits = new LinkedHashMap<>();
+            try {
+                kafka.describeConfigs(topics.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t))
+                        .toList()).all().get(PROBE_SECONDS, TimeUnit.SECONDS).forEach((topic, config) -> {
+                            ConfigEntry limit = config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+                            if (limit != null && limit.value() != null) {
+                                limits.put(topic.name(), Integer.parseInt(limit.value()));
+                            }
+                        });
+                return limits;
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof UnknownTopicOrPartitionException && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                    continue;
+                }
+                return unreadLimits(topics, e);
+            } catch (java.util.concurrent.TimeoutException | NumberFormatException e) {
+                return unreadLimits(topics, e);
+            }
         }
-        return limits;
+    }
+
+    private static Map<String, Integer> unreadLimits(Set<String> topics, Exception e) {
+        LOG.warn("Could not read max.message.bytes of Kafka topics {}, so the producer's batch is not checked against "
+                 + "them: {}", topics, causeOf(e));
+        return Map.of();
     }
 
     /**
