@@ -14,7 +14,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Mutual TLS against a real Mosquitto, configured as a Go version user has it, with nothing but the Go version's
- * variables. Needs {@code mosquitto} ({@code apt-get install mosquitto}): skipped without it, failed without it under
+ * variables (and {@code SPOOL_DIR}, so the disk spool stays in the test's folder). Needs {@code mosquitto} ({@code apt-get install mosquitto}): skipped without it, failed without it under
  * {@code CI=true} ({@link Tools#required}).
  */
 class MosquittoTlsIT {
@@ -52,8 +52,11 @@ class MosquittoTlsIT {
                     Map.entry("KAFKA_PORT", Integer.toString(SecureBrokers.kafka().port())),
                     Map.entry("KAFKA_TOPIC", name), Map.entry("KAFKA_TEST_TOPIC", name + "-probe"),
                     Map.entry("KAFKA_INTERVAL", "1"));
-            // started in the repository, so routes/ and application.properties are found without CONFIG_DIR
-            try (BridgeProcess bridge = BridgeProcess.start(BridgeProcess.repo(), goVariables)) {
+            // started in the repository, so routes/ and application.properties are found without CONFIG_DIR; its
+            // disk spool in this test's folder, not the repository's spool/, where a later run would replay it
+            Map<String, String> env = new java.util.HashMap<>(goVariables);
+            env.put("SPOOL_DIR", dir.resolve("spool").toString());
+            try (BridgeProcess bridge = BridgeProcess.start(BridgeProcess.repo(), env)) {
                 SecureBridgeIT.assertBridges(bridge, name, "tcp://127.0.0.1:" + plain);
             }
         } finally {
