@@ -46,8 +46,10 @@ public final class Ports {
     /** The first ephemeral port (Linux: /proc/sys/net/ipv4/ip_local_port_range), else IANA's 49152. */
     private static int ephemeralStart() {
         try {
-            int start = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-                    .strip().split("\\s+")[0]);
+            // read as a line, through a buffer: Files.readString, which sizes its read by the file's size (0 here),
+            // got "3" in the broker tests' JVM, so ports up to 49151 were given, in the ephemeral range
+            int start = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                    .get(0).strip().split("\\s+")[0]);
             return start > FIRST + 1000 ? start : 49152;
         } catch (IOException | RuntimeException e) {
             return 49152;
