@@ -90,9 +90,8 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
         try {
             spool.open();
         } catch (Exception e) {
-            LogManager.getLogger("bridge").fatal("SPOOL_DIR={} {}", spool.dir(), e instanceof SpoolLog.Unusable
-                    ? e.getMessage() : "cannot be read: " + causeOf(e));
-            Runtime.getRuntime().halt(1);
+            fatal("SPOOL_DIR=" + spool.dir() + " " + (e instanceof SpoolLog.Unusable ? e.getMessage()
+                    : "cannot be read: " + causeOf(e)));
         }
         if ("2".equals(properties.resolveProperty("mqtt.qos").orElse("")) && (spool.durable() || spool.atLeastOnce())) {
             LOG.warn("MQTT_QOS=2: the MQTT client acknowledges a QoS 2 message (PUBREC) as it arrives, so a bridge "
@@ -179,8 +178,7 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
     private void checked(CamelContext context, String probeTopic, KafkaCheck check, boolean outage) {
         if (check.batch() != null) {
             // a setting, not an outage: what is spooled stays on disk, and is written once the setting is mended
-            LogManager.getLogger("bridge").fatal(check.batch());
-            Runtime.getRuntime().halt(1);
+            fatal(check.batch());
         }
         if (check.topics() != null) {
             if (!probeTopic.isEmpty() && !outage) {
@@ -432,8 +430,13 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
 
     /** One line on stderr naming the topic and the cause, then exit code 1; nothing was subscribed yet. */
     private static void fatal(String probeTopic, Exception e) {
-        LogManager.getLogger("bridge").fatal("Kafka probe failed: could not write to topic {} within {} s: {}",
-                probeTopic, PROBE_SECONDS, causeOf(e));
+        fatal("Kafka probe failed: could not write to topic " + probeTopic + " within " + PROBE_SECONDS + " s: "
+              + causeOf(e));
+    }
+
+    /** The line on stderr, then exit code 1 at once (what the disk spool acknowledged is on disk). */
+    private static void fatal(String line) {
+        LogManager.getLogger("bridge").fatal(line);
         Runtime.getRuntime().halt(1);
     }
 
