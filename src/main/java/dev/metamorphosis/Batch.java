@@ -34,7 +34,7 @@ public final class Batch implements Processor {
      * The record's Kafka topic header, kept: camel-kafka takes the header off when it builds the record (and so the
      * timestamp's, which {@link Redelivery} sets again from the arrival time).
      */
-    static final String TOPIC = "metamorphosis.topic";
+    public static final String TOPIC = "metamorphosis.topic";
 
     private Spool spool;
     private List<Exchange> records = new ArrayList<>();

@@ -22,8 +22,11 @@ import org.apache.camel.spi.OnCamelContextStopping;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -339,17 +342,43 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
                             replication < 1 ? Optional.empty() : Optional.of(replication)).configs(config));
                 }
             });
-            for (var created : kafka.createTopics(missing).values().entrySet()) {
+            CreateTopicsResult creation = kafka.createTopics(missing);
+            Map<String, Integer> created = new LinkedHashMap<>();
+            for (var topic : creation.values().entrySet()) {
                 try {
-                    created.getValue().get(PROBE_SECONDS, TimeUnit.SECONDS);
-                    LOG.info("Created Kafka topic {}", created.getKey());
+                    topic.getValue().get(PROBE_SECONDS, TimeUnit.SECONDS);
+                    LOG.info("Created Kafka topic {}", topic.getKey());
+                    created.put(topic.getKey(), creation.numPartitions(topic.getKey()).get());
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e;
                     }
                 }
             }
+            awaitLeaders(kafka, created);
             return batchLimits(kafka, topics.keySet());
+        }
+    }
+
+    /**
+     * Waits until the leader of each partition of the topics just created serves it: only then does it answer the
+     * partition's latest offset. A produce request that comes earlier is refused, and the idempotent producer may have
+     * the requests after it written first; the refused one is then retried out of order until it expires
+     * (KAFKA-15591), and its batch is written again after later ones. Not served within PROBE_SECONDS: a warning.
+     */
+    private static void awaitLeaders(Admin kafka, Map<String, Integer> created) throws InterruptedException {
+        Map<TopicPartition, OffsetSpec> partitions = new LinkedHashMap<>();
+        created.forEach((topic, count) -> {
+            for (int partition = 0; partition < count; partition++) {
+                partitions.put(new TopicPartition(topic, partition), OffsetSpec.latest());
+            }
+        });
+        try {
+            kafka.listOffsets(partitions).all().get(PROBE_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("Kafka topics {} were created, but their partitions' leaders did not all answer within {} s: the "
+                     + "first writes to them may be refused and tried again: {}", created.keySet(), PROBE_SECONDS,
+                    causeOf(e));
         }
     }
 
