@@ -51,9 +51,10 @@ class StalledPipelineIT {
                 BridgeProcess bridge = bridges.get(delivery);
                 await(delivery + ": stalled " + STALLED_SECONDS + " s with Kafka reachable and refusing writes")
                         .atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
-                        .until(() -> bridge.metric(AGE) >= STALLED_SECONDS && bridge.metric("kafka_errors") >= 1
-                                     && bridge.metric("metamorphosis_kafka_connected") == 1
-                                     && ready(bridge));
+                        .untilAsserted(() -> assertThat(List.of(bridge.metric(AGE) >= STALLED_SECONDS,
+                                bridge.metric("kafka_errors") >= 1, bridge.metric("metamorphosis_kafka_connected") == 1,
+                                ready(bridge))).as("[aged, Kafka errors, Kafka connected, /readyz 200]")
+                                .containsOnly(true));
                 double age = bridge.metric(AGE);
                 assertThat(age).as(delivery + ": no older than the test").isLessThanOrEqualTo(
                         (System.currentTimeMillis() - started) / 1000.0);
