@@ -367,6 +367,9 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
      * (KAFKA-15591), and its batch is written again after later ones. Not served within PROBE_SECONDS: a warning.
      */
     private static void awaitLeaders(Admin kafka, Map<String, Integer> created) throws InterruptedException {
+        if (created.isEmpty()) {
+            return;
+        }
         Map<TopicPartition, OffsetSpec> partitions = new LinkedHashMap<>();
         created.forEach((topic, count) -> {
             for (int partition = 0; partition < count; partition++) {
