@@ -379,8 +379,8 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
         try {
             kafka.listOffsets(partitions).all().get(PROBE_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            LOG.warn("Kafka topics {} were created, but their partitions' leaders did not all answer within {} s: the "
-                     + "first writes to them may be refused and tried again: {}", created.keySet(), PROBE_SECONDS,
+            LOG.warn("Kafka topics {} were created, but not every partition's leader answered (waited up to {} s): "
+                     + "the first writes to them may be refused and tried again: {}", created.keySet(), PROBE_SECONDS,
                     causeOf(e));
         }
     }
