@@ -1,6 +1,7 @@
 package dev.metamorphosis;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,14 +15,16 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.main.Main;
 import org.apache.camel.support.DefaultExchange;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The durable spool, in Camel with the real routes (not started), when records arrive faster than the disk takes
- * them: what waits in memory for thread {@code spool-sync}'s next write is bounded, and everything is on disk.
+ * The durable spool, in Camel with the real routes (not started): records Kafka acknowledges out of order leave the
+ * disk in order; when records arrive faster than the disk takes them, what waits in memory for thread
+ * {@code spool-sync}'s next write is bounded, and everything is on disk.
  */
 class SpoolTest {
 
@@ -31,6 +34,46 @@ class SpoolTest {
 
     @TempDir
     Path dir;
+
+    @Test
+    void should_move_past_records_kafka_acknowledged_out_of_order_only_once_those_before_them_are_acknowledged()
+            throws Exception {
+        Main main = RoutesTest.load(RoutesTest.routeFiles(), Map.of("delivery", "durable", "spool.dir",
+                dir.toString()));
+        try {
+            CamelContext context = main.getCamelContext();
+            Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
+            spool.open();
+            for (int i = 0; i < 3; i++) {
+                Exchange exchange = new DefaultExchange(context);
+                exchange.getMessage().setBody(new byte[] {(byte) i});
+                exchange.getMessage().setHeader("CamelMqttTopic", "spool-test");
+                spool.append(exchange);
+            }
+            // each record leaves the queue for a batch once it is synced
+            List<Exchange> queued = new ArrayList<>();
+            Awaitility.await("3 records synced and queued").atMost(Duration.ofSeconds(30)).until(() -> {
+                for (Exchange next = spool.next(); next != null; next = spool.next()) {
+                    spool.take(next);
+                    queued.add(next);
+                }
+                return queued.size() == 3;
+            });
+            assertThat(spool.messages()).isEqualTo(3);
+            spool.release(List.of(queued.get(2)));
+            assertThat(spool.messages()).as("after the third, before the first two").isEqualTo(3);
+            spool.release(List.of(queued.get(0)));
+            assertThat(spool.messages()).as("after the third and the first").isEqualTo(2);
+            spool.release(List.of(queued.get(1)));
+            assertThat(spool.messages()).as("after all three").isZero();
+            spool.shutdown();
+        } finally {
+            main.stop();
+        }
+        try (SpoolLog log = SpoolLog.open(dir, SpoolLog.DEFAULT_SEGMENT_BYTES)) {
+            assertThat(log.recoveredRecords()).as("records left on disk").isZero();
+        }
+    }
 
     @Test
     void should_hold_at_most_16_mib_for_the_next_write_when_records_come_faster_than_the_disk() throws Exception {
