@@ -1,5 +1,6 @@
 package dev.metamorphosis;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.component.kafka.KafkaComponent;
 import org.apache.camel.spi.OnCamelContextStarting;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,15 +18,26 @@ import org.slf4j.LoggerFactory;
  * Kafka topics that rules of {@code TOPIC_MAP} name, created the first time a batch holds a record for one (with
  * {@code KAFKA_TOPIC_PARTITIONS} and {@code KAFKA_TOPIC_REPLICATION}), so they exist on a broker that does not create
  * topics itself. A creation that fails fails the batch's write, which is tried again like any other (route
- * configuration {@code kafka-retry}); it is logged once per topic. So is, at ERROR, a topic that takes smaller record
- * batches ({@code max.message.bytes}) than the producer makes: a full batch to it would never be written.
+ * configuration {@code kafka-retry}); it is logged once per topic.
+ * <p>
+ * A topic that takes smaller record batches ({@code max.message.bytes}) than the producer makes is logged once at
+ * ERROR: Kafka would refuse a full batch to it, and the producer would send it again for ever (KAFKA-8350). Route
+ * {@code kafka-write} writes the records of such topics after the others, through a producer that puts one record in
+ * each batch ({@link #small}), so they are written, more slowly, and a record too large for the topic is refused and
+ * set aside like any other.
  */
 public final class KafkaTopics implements OnCamelContextStarting {
 
     private static final Logger LOG = LoggerFactory.getLogger("kafka");
+    /** The number of records at the end of the whole batch for topics that take smaller batches. */
+    private static final String SMALL = "metamorphosis.small-batches";
+    /** The whole batch, while the body is a part of it. */
+    private static final String WHOLE = "metamorphosis.whole-batch";
 
     private final Set<String> known = ConcurrentHashMap.newKeySet();
     private final Set<String> failed = ConcurrentHashMap.newKeySet();
+    /** Topics that take smaller record batches than the producer makes. */
+    private final Set<String> smallBatches = ConcurrentHashMap.newKeySet();
     private CamelContext context;
     private int partitions;
     private short replication;
@@ -39,9 +52,16 @@ public final class KafkaTopics implements OnCamelContextStarting {
         replication = Short.parseShort(context.resolvePropertyPlaceholders("{{kafka.topic.replication}}"));
     }
 
-    /** Creates the topics of these records that were not seen before; throws when Kafka does not create them. */
-    public void ensure(List<Exchange> records) throws Exception {
+    /**
+     * Creates the topics of the batch's records that were not seen before; throws when Kafka does not create them. When
+     * the batch holds records of topics that take smaller batches than the producer makes, it puts them last, and the
+     * body becomes the records before them, for the producer of whole batches.
+     */
+    public void ensure(Exchange batch) throws Exception {
+        @SuppressWarnings("unchecked")
+        List<Exchange> records = batch.getMessage().getBody(List.class);
         Map<String, Map<String, String>> missing = null;
+        int small = 0;
         for (Exchange record : records) {
             String topic = record.getProperty(Batch.TOPIC, String.class);
             if (topic != null && !known.contains(topic)) {
@@ -51,13 +71,67 @@ public final class KafkaTopics implements OnCamelContextStarting {
                 missing.put(topic, Map.of());
             }
         }
-        if (missing == null) {
+        if (missing != null) {
+            create(missing);
+        }
+        for (Exchange record : records) {
+            if (smallBatches(record)) {
+                small++;
+            }
+        }
+        if (small > 0) {
+            // stable: each topic's records keep their order, and records Kafka acknowledged stay a prefix (Redelivery)
+            List<Exchange> whole = new ArrayList<>(records.size());
+            records.stream().filter(r -> !smallBatches(r)).forEach(whole::add);
+            records.stream().filter(this::smallBatches).forEach(whole::add);
+            records.clear();
+            records.addAll(whole);
+            batch.setProperty(SMALL, small);
+            batch.setProperty(WHOLE, records);
+            batch.getMessage().setBody(records.subList(0, records.size() - small));
+        }
+    }
+
+    /** Whether the record's Kafka topic takes smaller batches than the producer makes (never KAFKA_TOPIC's). */
+    private boolean smallBatches(Exchange record) {
+        String topic = record.getProperty(Batch.TOPIC, String.class);
+        return topic != null && smallBatches.contains(topic);
+    }
+
+    /**
+     * The records of topics that take smaller batches, as the body (none when the batch holds none), once the others are
+     * in Kafka. A retry of their write (Redelivery) takes those Kafka acknowledged out of the whole batch too.
+     */
+    public void small(Exchange batch) {
+        Integer small = batch.getProperty(SMALL, Integer.class);
+        if (small == null) {
+            // none: the body was the whole batch
+            batch.setProperty(WHOLE, batch.getMessage().getBody(List.class));
+            batch.getMessage().setBody(List.of());
             return;
         }
+        List<?> records = batch.getProperty(WHOLE, List.class);
+        batch.getMessage().setBody(records.subList(records.size() - small, records.size()));
+    }
+
+    /** The whole batch as the body again, for the steps after the write. */
+    public void whole(Exchange batch) {
+        batch.getMessage().setBody(batch.removeProperty(WHOLE));
+        batch.removeProperty(SMALL);
+    }
+
+    private void create(Map<String, Map<String, String>> missing) throws Exception {
         try {
-            // a topic that takes smaller batches than the producer makes is said once: its writes can stop (KAFKA-8350)
-            Bridge.batchTooLarge(context, Bridge.createTopics(context, missing, partitions, replication))
-                    .forEach(LOG::error);
+            Map<String, Integer> limits = Bridge.createTopics(context, missing, partitions, replication);
+            // a topic that takes smaller batches than the producer makes is said once: its writes would stop (KAFKA-8350)
+            Bridge.batchTooLarge(context, limits).forEach(line -> LOG.error("{}; meanwhile the bridge writes its records "
+                    + "one per batch, more slowly", line));
+            int batch = context.getComponent("kafka", KafkaComponent.class).getConfiguration().getProducerBatchSize();
+            limits.forEach((topic, limit) -> {
+                if (limit < batch) {
+                    smallBatches.add(topic);
+                }
+            });
         } catch (Exception e) {
             for (String topic : missing.keySet()) {
                 if (failed.add(topic)) {

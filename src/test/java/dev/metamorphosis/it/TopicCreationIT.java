@@ -94,7 +94,9 @@ class TopicCreationIT {
                 String topic = "created-then-burst-" + t;
                 Exchange record = new DefaultExchange(context);
                 record.setProperty(Batch.TOPIC, topic);
-                topics.ensure(List.of(record));
+                Exchange batch = new DefaultExchange(context);
+                batch.getMessage().setBody(new ArrayList<>(List.of(record)));
+                topics.ensure(batch);
                 List<Future<RecordMetadata>> sent = new ArrayList<>();
                 for (int i = 0; i < BURST; i++) {
                     sent.add(producer.send(new ProducerRecord<>(topic, 0, null, new byte[400])));
