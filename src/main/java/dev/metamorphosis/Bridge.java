@@ -145,9 +145,9 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
         }
         Map<String, Integer> batched = new LinkedHashMap<>(limits);
         batched.remove(probeTopic); // one record at a time: never a batch of several
-        List<String> batch = batchTooLarge(context, batched);
+        Map<String, String> batch = batchTooLarge(context, batched);
         if (!batch.isEmpty()) {
-            return new KafkaCheck(null, batch.get(0), null);
+            return new KafkaCheck(null, batch.values().iterator().next(), null);
         }
         try {
             if (!probeTopic.isEmpty()) {
@@ -421,17 +421,18 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
     }
 
     /**
-     * A line for each topic that takes smaller record batches than the producer makes. Kafka refuses a batch larger
+     * Each topic that takes smaller record batches than the producer makes, with the line that says so, in the order
+     * given. Kafka refuses a batch larger
      * than the topic's {@code max.message.bytes}, and kafka-clients 3.9 splits it into batches of
      * {@code producerBatchSize} again, and again, until the delivery timeout (KAFKA-8350): a full batch to that topic
      * would never be written, whatever its records.
      */
-    static List<String> batchTooLarge(CamelContext context, Map<String, Integer> limits) {
+    static Map<String, String> batchTooLarge(CamelContext context, Map<String, Integer> limits) {
         int batch = context.getComponent("kafka", KafkaComponent.class).getConfiguration().getProducerBatchSize();
-        List<String> lines = new ArrayList<>();
+        Map<String, String> lines = new LinkedHashMap<>();
         limits.forEach((topic, limit) -> {
             if (limit < batch) {
-                lines.add("camel.component.kafka.producerBatchSize=" + batch + " is larger than max.message.bytes="
+                lines.put(topic, "camel.component.kafka.producerBatchSize=" + batch + " is larger than max.message.bytes="
                           + limit + " of Kafka topic " + topic + ": Kafka would refuse a full batch, which the producer "
                           + "sends again for ever (KAFKA-8350); set CAMEL_COMPONENT_KAFKA_PRODUCERBATCHSIZE to at "
                           + "most " + limit + ", or raise the topic's max.message.bytes");

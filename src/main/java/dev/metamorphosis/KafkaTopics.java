@@ -9,7 +9,6 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.component.kafka.KafkaComponent;
 import org.apache.camel.spi.OnCamelContextStarting;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +60,6 @@ public final class KafkaTopics implements OnCamelContextStarting {
         @SuppressWarnings("unchecked")
         List<Exchange> records = batch.getMessage().getBody(List.class);
         Map<String, Map<String, String>> missing = null;
-        int small = 0;
         for (Exchange record : records) {
             String topic = record.getProperty(Batch.TOPIC, String.class);
             if (topic != null && !known.contains(topic)) {
@@ -74,21 +72,14 @@ public final class KafkaTopics implements OnCamelContextStarting {
         if (missing != null) {
             create(missing);
         }
-        for (Exchange record : records) {
-            if (smallBatches(record)) {
-                small++;
-            }
-        }
-        if (small > 0) {
-            // stable: each topic's records keep their order, and records Kafka acknowledged stay a prefix (Redelivery)
-            List<Exchange> whole = new ArrayList<>(records.size());
-            records.stream().filter(r -> !smallBatches(r)).forEach(whole::add);
-            records.stream().filter(this::smallBatches).forEach(whole::add);
-            records.clear();
-            records.addAll(whole);
-            batch.setProperty(SMALL, small);
+        // to the end, in order: each topic's records keep their order, and records Kafka acknowledged stay a prefix
+        // of the part being written (Redelivery)
+        List<Exchange> small = new ArrayList<>();
+        if (records.removeIf(r -> smallBatches(r) && small.add(r))) {
+            records.addAll(small);
+            batch.setProperty(SMALL, small.size());
             batch.setProperty(WHOLE, records);
-            batch.getMessage().setBody(records.subList(0, records.size() - small));
+            batch.getMessage().setBody(records.subList(0, records.size() - small.size()));
         }
     }
 
@@ -122,16 +113,12 @@ public final class KafkaTopics implements OnCamelContextStarting {
 
     private void create(Map<String, Map<String, String>> missing) throws Exception {
         try {
-            Map<String, Integer> limits = Bridge.createTopics(context, missing, partitions, replication);
             // a topic that takes smaller batches than the producer makes is said once: its writes would stop (KAFKA-8350)
-            Bridge.batchTooLarge(context, limits).forEach(line -> LOG.error("{}; meanwhile the bridge writes its records "
-                    + "one per batch, more slowly", line));
-            int batch = context.getComponent("kafka", KafkaComponent.class).getConfiguration().getProducerBatchSize();
-            limits.forEach((topic, limit) -> {
-                if (limit < batch) {
-                    smallBatches.add(topic);
-                }
-            });
+            Bridge.batchTooLarge(context, Bridge.createTopics(context, missing, partitions, replication))
+                    .forEach((topic, line) -> {
+                        LOG.error("{}; meanwhile the bridge writes its records one per batch, more slowly", line);
+                        smallBatches.add(topic);
+                    });
         } catch (Exception e) {
             for (String topic : missing.keySet()) {
                 if (failed.add(topic)) {
