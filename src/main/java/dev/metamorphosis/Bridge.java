@@ -327,8 +327,9 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
     }
 
     /**
-     * Creates the topics that do not exist, with the Kafka component's connection settings; returns the largest record
-     * batch each of them takes ({@code max.message.bytes}), for those Kafka lets this client read.
+     * Creates the topics that do not exist, with the Kafka component's connection settings, and waits until each
+     * topic's partitions are served; returns the largest record batch each of them takes ({@code max.message.bytes}),
+     * for those Kafka lets this client read.
      */
     static Map<String, Integer> createTopics(CamelContext context, Map<String, Map<String, String>> topics,
                                              int partitions, short replication)
@@ -343,45 +344,66 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
                 }
             });
             CreateTopicsResult creation = kafka.createTopics(missing);
-            Map<String, Integer> created = new LinkedHashMap<>();
             for (var topic : creation.values().entrySet()) {
                 try {
                     topic.getValue().get(PROBE_SECONDS, TimeUnit.SECONDS);
                     LOG.info("Created Kafka topic {}", topic.getKey());
-                    created.put(topic.getKey(), creation.numPartitions(topic.getKey()).get());
                 } catch (ExecutionException e) {
+                    // another client (a bridge of the same shared group) created it since the list: awaited below too
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e;
                     }
                 }
             }
-            awaitLeaders(kafka, created);
+            awaitLeaders(kafka, topics.keySet());
             return batchLimits(kafka, topics.keySet());
         }
     }
 
     /**
-     * Waits until the leader of each partition of the topics just created serves it: only then does it answer the
-     * partition's latest offset. A produce request that comes earlier is refused, and the idempotent producer may have
-     * the requests after it written first; the refused one is then retried out of order until it expires
-     * (KAFKA-15591), and its batch is written again after later ones. Not served within PROBE_SECONDS: a warning.
+     * Waits until the leader of each partition of the topics serves it: only then does it answer the partition's latest
+     * offset. A produce request that comes earlier is refused, and the idempotent producer may have the requests after
+     * it written first; the refused one is then retried out of order until it expires (KAFKA-15591), and its batch is
+     * written again after later ones. This concerns every topic, not only those this bridge created: another bridge of
+     * the same shared group may have created one a moment before it was listed. Not served within PROBE_SECONDS: a
+     * warning.
      */
-    private static void awaitLeaders(Admin kafka, Map<String, Integer> created) throws InterruptedException {
-        if (created.isEmpty()) {
-            return;
-        }
-        Map<TopicPartition, OffsetSpec> partitions = new LinkedHashMap<>();
-        created.forEach((topic, count) -> {
-            for (int partition = 0; partition < count; partition++) {
-                partitions.put(new TopicPartition(topic, partition), OffsetSpec.latest());
-            }
-        });
+    private static void awaitLeaders(Admin kafka, Set<String> topics) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PROBE_SECONDS);
         try {
+            Map<TopicPartition, OffsetSpec> partitions = new LinkedHashMap<>();
+            whileUnknown(deadline, () -> kafka.describeTopics(topics).allTopicNames()
+                    .get(PROBE_SECONDS, TimeUnit.SECONDS)).forEach((topic, description) ->
+                    description.partitions().forEach(p ->
+                            partitions.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
             kafka.listOffsets(partitions).all().get(PROBE_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            LOG.warn("Kafka topics {} were created, but not every partition's leader answered (waited up to {} s): "
-                     + "the first writes to them may be refused and tried again: {}", created.keySet(), PROBE_SECONDS,
-                    causeOf(e));
+            LOG.warn("Not every partition's leader of Kafka topics {} answered (waited up to {} s): the first writes "
+                     + "to them may be refused and tried again: {}", topics, PROBE_SECONDS, causeOf(e));
+        }
+    }
+
+    /** A call to Kafka's admin client. */
+    @FunctionalInterface
+    private interface AdminCall<T> {
+        T get() throws ExecutionException, java.util.concurrent.TimeoutException, InterruptedException;
+    }
+
+    /**
+     * What the call answers, asked again every 100 ms until the deadline while Kafka does not know a topic: the broker
+     * that answers may not have learnt yet of a topic created a moment ago.
+     */
+    private static <T> T whileUnknown(long deadline, AdminCall<T> call)
+            throws ExecutionException, java.util.concurrent.TimeoutException, InterruptedException {
+        while (true) {
+            try {
+                return call.get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
         }
     }
 
@@ -391,26 +413,19 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
      */
     private static Map<String, Integer> batchLimits(Admin kafka, Set<String> topics) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PROBE_SECONDS);
-        while (true) {
+        try {
             Map<String, Integer> limits = new LinkedHashMap<>();
-            try {
-                kafka.describeConfigs(topics.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t))
-                        .toList()).all().get(PROBE_SECONDS, TimeUnit.SECONDS).forEach((topic, config) -> {
-                            ConfigEntry limit = config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
-                            if (limit != null && limit.value() != null) {
-                                limits.put(topic.name(), Integer.parseInt(limit.value()));
-                            }
-                        });
-                return limits;
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof UnknownTopicOrPartitionException && System.nanoTime() < deadline) {
-                    Thread.sleep(100);
-                    continue;
-                }
-                return unreadLimits(topics, e);
-            } catch (java.util.concurrent.TimeoutException | NumberFormatException e) {
-                return unreadLimits(topics, e);
-            }
+            whileUnknown(deadline, () -> kafka.describeConfigs(topics.stream()
+                    .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList()).all()
+                    .get(PROBE_SECONDS, TimeUnit.SECONDS)).forEach((topic, config) -> {
+                        ConfigEntry limit = config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+                        if (limit != null && limit.value() != null) {
+                            limits.put(topic.name(), Integer.parseInt(limit.value()));
+                        }
+                    });
+            return limits;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | NumberFormatException e) {
+            return unreadLimits(topics, e);
         }
     }
 
