@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -19,6 +21,9 @@ import static org.awaitility.Awaitility.await;
  * each way a refusal reaches the user (a setting, a rule between settings, a data file, the spool folder found bad
  * only when the spool opens); every message itself is in ConfigErrorsTest, which needs no process.
  */
+// bridge processes of its own against brokers nobody listens on, each stopping at once: runs beside the other
+// concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class ConfigErrorsIT {
 
     /** Everything a valid start needs, against brokers nobody listens on (it never gets that far). */
