@@ -131,17 +131,19 @@ final class KafkaSide implements AutoCloseable {
         byte[] value = Stamp.payload(size);
         try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.partitionsFor(topic); // metadata before the clock starts
-            for (int i = 0; i < count; i++) {
-                producer.send(new ProducerRecord<>(topic, value));
-            }
-            producer.flush();
+            sendAll(producer, topic, value, count);
             long start = System.nanoTime();
-            for (int i = 0; i < count; i++) {
-                producer.send(new ProducerRecord<>(topic, value));
-            }
-            producer.flush();
+            sendAll(producer, topic, value, count);
             return count * 1e9 / (System.nanoTime() - start);
         }
+    }
+
+    /** Sends {@code count} records of {@code value} and waits until Kafka has them all. */
+    private static void sendAll(KafkaProducer<byte[], byte[]> producer, String topic, byte[] value, int count) {
+        for (int i = 0; i < count; i++) {
+            producer.send(new ProducerRecord<>(topic, value));
+        }
+        producer.flush();
     }
 
     private static int indexOf(byte[] bytes, byte[] what, int from) {
