@@ -66,8 +66,7 @@ class DeadLetterRefusedIT {
 
                 await(delivery + ": the spool empty").atMost(Duration.ofSeconds(60))
                         .until(() -> bridge.metric("metamorphosis_spool_messages") == 0);
-                List<String> written = Records.read(kafka, topic).stream()
-                        .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+                List<String> written = Records.values(Records.read(kafka, topic));
                 assertThat(new ArrayList<>(new LinkedHashSet<>(written)))
                         .as(delivery + ": every other message, in order of first appearance")
                         .isEqualTo(PoisonIT.goodEnvelopes(topic + "/a"));

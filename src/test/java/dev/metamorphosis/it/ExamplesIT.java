@@ -134,7 +134,7 @@ class ExamplesIT {
     }
 
     private static List<String> envelopes(String topic, String prefix) {
-        return records(topic, prefix).stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+        return Records.values(records(topic, prefix));
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> records(String topic, String prefix) {

@@ -81,8 +81,7 @@ class MqttQosIT {
                     assertThat(packets).as(delivery + ": nothing acknowledged at QoS 0")
                             .noneMatch(p -> p.startsWith("Received PUBACK") || p.startsWith("Received PUBREC"));
                 }
-                List<String> written = Records.read(kafka, topic).stream()
-                        .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+                List<String> written = Records.values(Records.read(kafka, topic));
                 List<String> expected = envelopes(topic);
                 double kafkaErrors = bridge.metric("kafka_errors");
                 String why = delivery + ": " + difference(written, expected) + "; kafka_errors " + kafkaErrors

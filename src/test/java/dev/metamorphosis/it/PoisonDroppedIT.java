@@ -1,6 +1,5 @@
 package dev.metamorphosis.it;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -11,7 +10,6 @@ import dev.metamorphosis.Spool;
 import org.apache.camel.BeanInject;
 import org.apache.camel.CamelContext;
 import org.apache.camel.test.main.junit5.CamelMainTest;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,8 +52,7 @@ class PoisonDroppedIT {
         Awaitility.await("set aside").atMost(Duration.ofSeconds(60)).until(() -> deadLetter.count() == 1);
         Awaitility.await("spool empty").atMost(Duration.ofSeconds(60))
                 .until(() -> context.getRegistry().lookupByNameAndType("spool", Spool.class).messages() == 0);
-        List<String> written = Records.read(kafka, "poison-dropped-it").stream()
-                .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+        List<String> written = Records.values(Records.read(kafka, "poison-dropped-it"));
         List<String> expected = PoisonIT.goodEnvelopes("poison-dropped-it/a");
         assertThat(new java.util.ArrayList<>(new java.util.LinkedHashSet<>(written)))
                 .as("every good message, in order of first appearance").isEqualTo(expected);

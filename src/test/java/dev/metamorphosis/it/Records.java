@@ -1,5 +1,6 @@
 package dev.metamorphosis.it;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,11 @@ public final class Records {
     private static final long ASK = 30;
 
     private Records() {
+    }
+
+    /** Each record's value as UTF-8 text, in order. */
+    public static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {
+        return records.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
     }
 
     /** Waits until the topic holds at least {@code count} records, then returns all of them, in order. */

@@ -117,8 +117,7 @@ class SessionExpiryIT {
     }
 
     private static List<String> written(String topic) {
-        return Records.read(Brokers.kafka().bootstrap(), topic).stream()
-                .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+        return Records.values(Records.read(Brokers.kafka().bootstrap(), topic));
     }
 
     private static List<String> envelopes(String topic, String label) {

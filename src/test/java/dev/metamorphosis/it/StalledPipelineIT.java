@@ -75,8 +75,7 @@ class StalledPipelineIT {
                 String topic = "stalled-" + delivery;
                 await(delivery + ": the spool empty, the age back to 0").atMost(Duration.ofSeconds(120))
                         .until(() -> bridge.metric(AGE) == 0 && bridge.metric("metamorphosis_spool_messages") == 0);
-                List<String> written = Records.read(kafka, topic).stream()
-                        .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+                List<String> written = Records.values(Records.read(kafka, topic));
                 assertThat(written).as(delivery + ": every message once, in order").isEqualTo(envelopes(topic));
                 assertThat(bridge.metric("metamorphosis_kafka_records_written_total")).as(delivery + ": counted")
                         .isEqualTo(MESSAGES);

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -59,8 +58,7 @@ class TopicBatchLimitIT {
                 sent.add(EnvelopeIT.envelope(topic + "/a", payload));
             }
             publisher.flush();
-            List<String> written = Records.await(kafka, topic, sent.size(), START).stream()
-                    .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+            List<String> written = Records.values(Records.await(kafka, topic, sent.size(), START));
             assertThat(written).as("every message once, in order").isEqualTo(sent);
             assertThat(bridge.stderr()).doesNotContain("MESSAGE_TOO_LARGE");
         }
@@ -88,7 +86,7 @@ class TopicBatchLimitIT {
             publisher.publish("batch-limit-map/small/1", one, 1);
             publisher.flush();
             small.add(EnvelopeIT.envelope("batch-limit-map/small/1", one));
-            assertThat(values(Records.await(kafka, "batch-limit-small", 1, START))).isEqualTo(small);
+            assertThat(Records.values(Records.await(kafka, "batch-limit-small", 1, START))).isEqualTo(small);
             for (int i = 0; i < 3000; i++) {
                 String topic = i % 2 == 0 ? "batch-limit-map/small/1" : "batch-limit-map/other";
                 byte[] payload = String.format("%05d", i).repeat(200).getBytes(StandardCharsets.UTF_8);
@@ -96,9 +94,9 @@ class TopicBatchLimitIT {
                 (i % 2 == 0 ? small : other).add(EnvelopeIT.envelope(topic, payload));
             }
             publisher.flush();
-            assertThat(values(Records.await(kafka, "batch-limit-small", small.size(), START)))
+            assertThat(Records.values(Records.await(kafka, "batch-limit-small", small.size(), START)))
                     .as("every message to the small topic once, in order").isEqualTo(small);
-            assertThat(values(Records.await(kafka, "batch-limit-map", other.size(), START)))
+            assertThat(Records.values(Records.await(kafka, "batch-limit-map", other.size(), START)))
                     .as("every other message once, in order").isEqualTo(other);
             assertThat(bridge.stderr().lines().filter(l -> l.contains("batch-limit-small")).toList())
                     .as("the error, once").singleElement().asString().contains("ERROR",
@@ -107,9 +105,5 @@ class TopicBatchLimitIT {
             assertThat(bridge.stderr()).doesNotContain("MESSAGE_TOO_LARGE");
             assertThat(bridge.isAlive()).isTrue();
         }
-    }
-
-    private static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {
-        return records.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
     }
 }

@@ -121,8 +121,8 @@ class TopicMapIT {
             });
 
             // first match wins: rule 1 takes one level, rule 2 what rule 1 does not match ("#" matches the parent)
-            assertThat(values(exactly(kafka, "tm-route-first", 1))).containsExactly("one level");
-            assertThat(values(exactly(kafka, "tm-route-second", 2))).containsExactlyInAnyOrder("two levels",
+            assertThat(Records.values(exactly(kafka, "tm-route-first", 1))).containsExactly("one level");
+            assertThat(Records.values(exactly(kafka, "tm-route-second", 2))).containsExactlyInAnyOrder("two levels",
                     "no level");
 
             // an envelope rule: the Go bytes, the key what "+" matched (not sanitised), no headers by default
@@ -151,7 +151,7 @@ class TopicMapIT {
 
             // no rule matched: KAFKA_TOPIC, the Go envelope, no key, no headers, as without TOPIC_MAP
             List<ConsumerRecord<byte[], byte[]>> unmatched = exactly(kafka, "tm-route", 3);
-            assertThat(unmatched.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList())
+            assertThat(Records.values(unmatched))
                     .containsExactlyInAnyOrder(
                             EnvelopeIT.envelope("tm-route/none/a", utf8("u1")),
                             EnvelopeIT.envelope("tm-route/none/a", utf8("u2")),
@@ -241,11 +241,11 @@ class TopicMapIT {
                 publisher.flush();
 
                 String bootstrap = strict.bootstrap();
-                assertThat(values(exactly(bootstrap, "tm-create-a-x", 1))).containsExactly("x");
-                assertThat(values(exactly(bootstrap, "tm-create-a-y", 1))).containsExactly("y");
-                assertThat(values(exactly(bootstrap, "tm-create-b", 1)))
+                assertThat(Records.values(exactly(bootstrap, "tm-create-a-x", 1))).containsExactly("x");
+                assertThat(Records.values(exactly(bootstrap, "tm-create-a-y", 1))).containsExactly("y");
+                assertThat(Records.values(exactly(bootstrap, "tm-create-b", 1)))
                         .containsExactly(EnvelopeIT.envelope("tm-create/b/z/w", utf8("zw")));
-                assertThat(values(exactly(bootstrap, "tm-create", 1)))
+                assertThat(Records.values(exactly(bootstrap, "tm-create", 1)))
                         .containsExactly(EnvelopeIT.envelope("tm-create/other", utf8("o")));
                 Properties p = new Properties();
                 p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -375,7 +375,7 @@ class TopicMapIT {
             publisher.publish("tm-dead/ok/1", utf8("after"), 1);
             publisher.flush();
 
-            assertThat(values(exactly(kafka, "tm-dead-ok", 2))).containsExactly("before", "after");
+            assertThat(Records.values(exactly(kafka, "tm-dead-ok", 2))).containsExactly("before", "after");
             Map<String, ConsumerRecord<byte[], byte[]>> dead = new LinkedHashMap<>();
             for (ConsumerRecord<byte[], byte[]> r : exactly(kafka, "tm-dead-letters", 2)) {
                 dead.put(header(r, "metamorphosis-mqtt-topic"), r);
@@ -435,7 +435,7 @@ class TopicMapIT {
 
                 List<String> expected = new ArrayList<>(List.of("before"));
                 IntStream.range(0, 10).forEach(i -> expected.add("during " + i));
-                assertThat(values(exactly(own.bootstrap(), "tm-limbo-ok", 11))).isEqualTo(expected);
+                assertThat(Records.values(exactly(own.bootstrap(), "tm-limbo-ok", 11))).isEqualTo(expected);
                 // and the one set aside during the outage is not lost
                 List<ConsumerRecord<byte[], byte[]>> dead = exactly(own.bootstrap(), "tm-limbo-dead", 2);
                 assertThat(dead.stream().map(r -> header(r, "metamorphosis-mqtt-topic")))
@@ -544,10 +544,6 @@ class TopicMapIT {
         Header h = r.headers().lastHeader(name);
         assertThat(h).as("header " + name).isNotNull();
         return new String(h.value(), StandardCharsets.UTF_8);
-    }
-
-    private static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {
-        return records.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
     }
 
     /** The payload of a record as text: the value of a raw record, the content of an envelope. */
