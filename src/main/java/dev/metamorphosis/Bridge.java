@@ -22,7 +22,6 @@ import org.apache.camel.spi.OnCamelContextStopping;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -343,8 +342,7 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
                             replication < 1 ? Optional.empty() : Optional.of(replication)).configs(config));
                 }
             });
-            CreateTopicsResult creation = kafka.createTopics(missing);
-            for (var topic : creation.values().entrySet()) {
+            for (var topic : kafka.createTopics(missing).values().entrySet()) {
                 try {
                     topic.getValue().get(PROBE_SECONDS, TimeUnit.SECONDS);
                     LOG.info("Created Kafka topic {}", topic.getKey());
@@ -437,10 +435,9 @@ public final class Bridge implements OnCamelContextInitialized, OnCamelContextSt
 
     /**
      * Each topic that takes smaller record batches than the producer makes, with the line that says so, in the order
-     * given. Kafka refuses a batch larger
-     * than the topic's {@code max.message.bytes}, and kafka-clients 3.9 splits it into batches of
-     * {@code producerBatchSize} again, and again, until the delivery timeout (KAFKA-8350): a full batch to that topic
-     * would never be written, whatever its records.
+     * given. Kafka refuses a batch larger than the topic's {@code max.message.bytes}, and kafka-clients 3.9 splits it
+     * into batches of {@code producerBatchSize} again, and again, until the delivery timeout (KAFKA-8350): a full batch
+     * to that topic would never be written, whatever its records.
      */
     static Map<String, String> batchTooLarge(CamelContext context, Map<String, Integer> limits) {
         int batch = context.getComponent("kafka", KafkaComponent.class).getConfiguration().getProducerBatchSize();

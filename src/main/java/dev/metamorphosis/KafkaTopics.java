@@ -28,7 +28,10 @@ import org.slf4j.LoggerFactory;
 public final class KafkaTopics implements OnCamelContextStarting {
 
     private static final Logger LOG = LoggerFactory.getLogger("kafka");
-    /** The number of records at the end of the whole batch for topics that take smaller batches. */
+    /**
+     * The number of records at the end of the whole batch for topics that take smaller batches; set only when there are
+     * some, which route {@code kafka-write}'s filter reads by this name.
+     */
     private static final String SMALL = "metamorphosis.small-batches";
     /** The whole batch, while the body is a part of it. */
     private static final String WHOLE = "metamorphosis.whole-batch";
@@ -90,17 +93,12 @@ public final class KafkaTopics implements OnCamelContextStarting {
     }
 
     /**
-     * The records of topics that take smaller batches, as the body (none when the batch holds none), once the others are
-     * in Kafka. A retry of their write (Redelivery) takes those Kafka acknowledged out of the whole batch too.
+     * The records of topics that take smaller batches, as the body, once the others are in Kafka; route
+     * {@code kafka-write} comes here only for a batch that holds some. A retry of their write (Redelivery) takes those
+     * Kafka acknowledged out of the whole batch too.
      */
     public void small(Exchange batch) {
-        Integer small = batch.getProperty(SMALL, Integer.class);
-        if (small == null) {
-            // none: the body was the whole batch
-            batch.setProperty(WHOLE, batch.getMessage().getBody(List.class));
-            batch.getMessage().setBody(List.of());
-            return;
-        }
+        int small = batch.getProperty(SMALL, Integer.class);
         List<?> records = batch.getProperty(WHOLE, List.class);
         batch.getMessage().setBody(records.subList(records.size() - small, records.size()));
     }
