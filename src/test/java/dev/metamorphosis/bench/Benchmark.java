@@ -27,14 +27,15 @@ import dev.metamorphosis.it.Scrape;
 import dev.metamorphosis.it.Tools;
 
 /**
- * The benchmark ({@code ./mvnw -Pbench}, see docs/performance.md): real brokers on this machine
- * (Mosquitto when it is installed, else the embedded HiveMQ; Kafka in a child JVM), the raw limits (plain MQTT
- * subscribers, a plain Kafka producer) and the built bridge as its own process, for QoS 1 and 0, payloads of 200 B and
- * 10 KiB, 1 and 100 topics, each delivery mode (durable, at-least-once, buffered); then 2 replicas in a shared
- * group, 100 topics through a topic map of three rules beside the same unmapped, latency at a steady 1,000 msg/s, and
- * start-up time and idle memory. The bridge runs as shipped, through its launcher (src/main/docker/entrypoint.sh) and
- * its JVM settings; the first case and start-up run once more as a plain {@code java -jar}, on the JVM's defaults. Prints a table (Markdown) and writes it as CSV to {@code target/benchmark/}. Not a
- * test: nothing here passes or fails on a figure.
+ * The benchmark ({@code ./mvnw -Pbench}, see docs/performance.md): real brokers on this machine (Mosquitto when it is
+ * installed, else the embedded HiveMQ; Kafka in a child JVM), the raw limits (plain MQTT subscribers, a plain Kafka
+ * producer), a plain Paho forwarder to Kafka (both sides at once) and the built bridge as its own process, for QoS 1
+ * and 0, payloads of 200 B and 10 KiB, 1 and 100 topics, each delivery mode (durable, at-least-once, buffered); then 2
+ * replicas in a shared group, 100 topics through a topic map of three rules beside the same unmapped, latency at a
+ * steady 1,000 msg/s, and start-up time and idle memory. The bridge runs as shipped, through its launcher
+ * (src/main/docker/entrypoint.sh) and its JVM settings; the first case and start-up run once more as a plain
+ * {@code java -jar}, on the JVM's defaults. Prints a table (Markdown) and writes it as CSV to
+ * {@code target/benchmark/}. Not a test: nothing here passes or fails on a figure.
  * <p>
  * Settings, as system properties ({@code -Dbench.count=...} on the Maven command line): {@code bench.count} messages a
  * run at 200 B (100,000), {@code bench.count.large} at 10 KiB (20,000), {@code bench.only} a comma-separated list of
@@ -203,6 +204,11 @@ public final class Benchmark {
                 filter -> new PlainSubscriber("127.0.0.1", mqttPort, filter, qos, 65535));
         double paho = plain(name, "plain Paho subscriber", qos, size, topics, n,
                 filter -> new PahoSubscriber("127.0.0.1", mqttPort, filter, qos, 8000));
+        // not a raw limit (the targets name the subscribers and the producer): what a bare pipe of Paho
+        // and a plain producer gets through while both sides share the machine, as the bridge's do
+        plain(name, "plain Paho forwarder to Kafka", qos, size, topics, n,
+                filter -> new PahoSubscriber("127.0.0.1", mqttPort, filter, qos, 8000,
+                        kafkaSide.producerAsTheBridge("bench-forward-" + ++runs), "bench-forward-" + runs));
         double limit = Math.max(wire, paho);
         if (size > 1024) {
             limit = Math.min(limit, envelopeProducer(name, size, n));

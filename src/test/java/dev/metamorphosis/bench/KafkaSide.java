@@ -138,6 +138,21 @@ final class KafkaSide implements AutoCloseable {
         }
     }
 
+    /**
+     * A new one-partition topic and a producer configured as the bridge's (application.properties: acks=all,
+     * idempotent, 512 KiB batches, no linger), for the plain forwarder ({@link PahoSubscriber}).
+     */
+    KafkaProducer<byte[], byte[]> producerAsTheBridge(String topic) {
+        createTopic(topic, 1);
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(1024 * 1024));
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
     /** Sends {@code count} records of {@code value} and waits until Kafka has them all. */
     private static void sendAll(KafkaProducer<byte[], byte[]> producer, String topic, byte[] value, int count) {
         for (int i = 0; i < count; i++) {

@@ -2,7 +2,10 @@ package dev.metamorphosis.bench;
 
 import java.util.UUID;
 
+import dev.metamorphosis.Envelope;
 import dev.metamorphosis.NoDelaySocketFactory;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
@@ -16,21 +19,45 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 /**
  * A plain subscriber on the bridge's own MQTT client, Paho, as the bridge connects it (TCP_NODELAY, the same receive
  * maximum) but acknowledging each message as soon as it arrives: the most the bridge's MQTT client gets through.
+ * Forwarding, it also wraps each message in the envelope and sends it to a Kafka topic with a plain producer, and
+ * counts the message once Kafka has it: the most a bare pipe from Paho to Kafka gets through on this machine, with
+ * no guarantee (nothing waits for Kafka, nothing is spooled), no Camel and no batches of its own.
  */
 final class PahoSubscriber implements Subscriber {
 
     private final Tally tally = new Tally();
     private final MqttAsyncClient client;
+    /** Null: a message counts as it arrives. */
+    private final KafkaProducer<byte[], byte[]> forward;
+    private final String kafkaTopic;
     private volatile Throwable failure;
 
     PahoSubscriber(String host, int port, String filter, int qos, int receiveMaximum) {
+        this(host, port, filter, qos, receiveMaximum, null, null);
+    }
+
+    PahoSubscriber(String host, int port, String filter, int qos, int receiveMaximum,
+                   KafkaProducer<byte[], byte[]> forward, String kafkaTopic) {
+        this.forward = forward;
+        this.kafkaTopic = kafkaTopic;
         try {
             client = new MqttAsyncClient("tcp://" + host + ":" + port, "bench-paho-" + UUID.randomUUID(),
                     new MemoryPersistence());
             client.setCallback(new MqttCallback() {
                 @Override
                 public void messageArrived(String topic, MqttMessage message) {
-                    tally.add(null, Stamp.read(message.getPayload(), 0), System.currentTimeMillis());
+                    byte[] payload = message.getPayload();
+                    if (forward == null) {
+                        tally.add(null, Stamp.read(payload, 0), System.currentTimeMillis());
+                        return;
+                    }
+                    forward.send(new ProducerRecord<>(kafkaTopic, Envelope.wrap(topic, payload)), (metadata, e) -> {
+                        if (e != null) {
+                            failure = e;
+                        } else {
+                            tally.add(null, Stamp.read(payload, 0), System.currentTimeMillis());
+                        }
+                    });
                 }
 
                 @Override
@@ -83,6 +110,9 @@ final class PahoSubscriber implements Subscriber {
             client.close();
         } catch (MqttException e) {
             // closing anyway
+        }
+        if (forward != null) {
+            forward.close();
         }
     }
 }
