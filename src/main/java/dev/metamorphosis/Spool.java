@@ -770,6 +770,11 @@ public final class Spool implements CamelContextAware {
         }
     }
 
+    /** Durable delivery: the log on disk, once {@link #open}ed. */
+    SpoolLog log() {
+        return log;
+    }
+
     /** Durable delivery: bytes of records appended and not yet written to disk (at most {@code UNWRITTEN_LIMIT}). */
     long unwritten() {
         return log.buffered();

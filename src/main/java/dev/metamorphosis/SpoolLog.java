@@ -52,6 +52,11 @@ final class SpoolLog implements AutoCloseable {
     /** A length above this is taken for a corrupt one (the largest Kafka record the bridge writes is far smaller). */
     private static final int MAX_PAYLOAD = 1 << 30;
 
+    /** Makes what was written to a segment's channel durable. */
+    interface Force {
+        void force(FileChannel channel) throws IOException;
+    }
+
     /** What the spool keeps of a message: the Kafka record to write, and when the message arrived. */
     record Entry(long arrived, String mqttTopic, String kafkaTopic, byte[] key, List<Map.Entry<String, byte[]>> headers,
                  byte[] value) {
@@ -93,6 +98,8 @@ final class SpoolLog implements AutoCloseable {
     private final FileChannel checkpoint;
     private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
     private final ReentrantLock appendLock = new ReentrantLock();
+    /** How {@link #sync} makes a segment's records durable; a test holds it to see what waits for the sync. */
+    volatile Force force = channel -> channel.force(false);
     private final List<Segment> rolled = new ArrayList<>();
     private final List<Corrupt> corrupt = new ArrayList<>();
     private final CRC32C crc = new CRC32C();
@@ -460,9 +467,9 @@ final class SpoolLog implements AutoCloseable {
         }
         try {
             for (Segment s : toSync) {
-                s.channel.force(false);
+                force.force(s.channel);
             }
-            current.channel.force(false);
+            force.force(current.channel);
             if (created) {
                 try (FileChannel folder = FileChannel.open(dir, StandardOpenOption.READ)) {
                     folder.force(true); // a new file's name is durable once its folder is synced

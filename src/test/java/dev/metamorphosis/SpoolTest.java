@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -15,6 +17,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.main.Main;
 import org.apache.camel.support.DefaultExchange;
+import org.apache.camel.support.SynchronizationAdapter;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,9 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The durable spool, in Camel with the real routes (not started): records Kafka acknowledges out of order leave the
- * disk in order; when records arrive faster than the disk takes them, what waits in memory for thread
- * {@code spool-sync}'s next write is bounded, and everything is on disk.
+ * The durable spool, in Camel with the real routes (not started): a message is acknowledged to MQTT only once a sync
+ * of the disk covers its record; records Kafka acknowledges out of order leave the disk in order; when records arrive
+ * faster than the disk takes them, what waits in memory for thread {@code spool-sync}'s next write is bounded, and
+ * everything is on disk.
  */
 class SpoolTest {
 
@@ -34,6 +38,60 @@ class SpoolTest {
 
     @TempDir
     Path dir;
+
+    /**
+     * The broker tests cannot see this: a bridge killed with SIGKILL leaves what it wrote in the page cache, so a
+     * message acknowledged after the write and before the sync survives it. Here the sync is held instead.
+     */
+    @Test
+    void should_acknowledge_a_message_to_mqtt_only_once_a_sync_of_the_disk_covers_its_record() throws Exception {
+        Main main = RoutesTest.load(RoutesTest.routeFiles(), Map.of("delivery", "durable", "spool.dir",
+                dir.toString()));
+        CountDownLatch syncing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Integer> acknowledged = new CopyOnWriteArrayList<>();
+        try {
+            CamelContext context = main.getCamelContext();
+            Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
+            spool.open();
+            spool.log().force = channel -> {
+                syncing.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                channel.force(false);
+            };
+            for (int i = 0; i < 3; i++) {
+                int n = i;
+                Exchange exchange = new DefaultExchange(context);
+                exchange.getMessage().setBody(new byte[] {(byte) i});
+                exchange.getMessage().setHeader("CamelMqttTopic", "spool-test");
+                // as the MQTT consumer acknowledges: when the exchange's work is done
+                exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+                    @Override
+                    public void onComplete(Exchange done) {
+                        acknowledged.add(n);
+                    }
+                });
+                spool.append(exchange);
+            }
+            assertThat(syncing.await(30, TimeUnit.SECONDS)).as("a sync of the disk began").isTrue();
+            assertThat(acknowledged).as("acknowledged while the sync is held").isEmpty();
+            release.countDown();
+            Awaitility.await("all three acknowledged").atMost(Duration.ofSeconds(30))
+                    .until(() -> acknowledged.size() == 3);
+            assertThat(acknowledged).as("in arrival order").containsExactly(0, 1, 2);
+            spool.shutdown();
+        } finally {
+            release.countDown();
+            main.stop();
+        }
+        try (SpoolLog log = SpoolLog.open(dir, SpoolLog.DEFAULT_SEGMENT_BYTES)) {
+            assertThat(log.recoveredRecords()).as("records on disk").isEqualTo(3);
+        }
+    }
 
     @Test
     void should_move_past_records_kafka_acknowledged_out_of_order_only_once_those_before_them_are_acknowledged()
