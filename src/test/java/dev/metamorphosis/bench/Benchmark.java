@@ -206,9 +206,11 @@ public final class Benchmark {
                 filter -> new PahoSubscriber("127.0.0.1", mqttPort, filter, qos, 8000));
         // not a raw limit (the targets name the subscribers and the producer): what a bare pipe of Paho
         // and a plain producer gets through while both sides share the machine, as the bridge's do
-        plain(name, "plain Paho forwarder to Kafka", qos, size, topics, n,
-                filter -> new PahoSubscriber("127.0.0.1", mqttPort, filter, qos, 8000,
-                        kafkaSide.producerAsTheBridge("bench-forward-" + ++runs), "bench-forward-" + runs));
+        plain(name, "plain Paho forwarder to Kafka", qos, size, topics, n, filter -> {
+            String kafkaTopic = "bench-forward-" + ++runs;
+            return new PahoSubscriber("127.0.0.1", mqttPort, filter, qos, 8000,
+                    kafkaSide.producerAsTheBridge(kafkaTopic), kafkaTopic);
+        });
         double limit = Math.max(wire, paho);
         if (size > 1024) {
             limit = Math.min(limit, envelopeProducer(name, size, n));

@@ -121,15 +121,9 @@ final class KafkaSide implements AutoCloseable {
      * second against 25,000 after the 200 B cases.
      */
     double producerRate(String topic, int count, int size) {
-        createTopic(topic, 1);
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
         byte[] value = Stamp.payload(size);
-        try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (var producer = producer(topic, Map.of(ProducerConfig.LINGER_MS_CONFIG, "5",
+                ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024)))) {
             producer.partitionsFor(topic); // metadata before the clock starts
             sendAll(producer, topic, value, count);
             long start = System.nanoTime();
@@ -143,13 +137,18 @@ final class KafkaSide implements AutoCloseable {
      * idempotent, 512 KiB batches, no linger), for the plain forwarder ({@link PahoSubscriber}).
      */
     KafkaProducer<byte[], byte[]> producerAsTheBridge(String topic) {
+        return producer(topic, Map.of(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024),
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(1024 * 1024)));
+    }
+
+    /** A new one-partition topic and an idempotent producer (acks=all) of byte arrays into it, with these settings. */
+    private KafkaProducer<byte[], byte[]> producer(String topic, Map<String, String> settings) {
         createTopic(topic, 1);
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(1024 * 1024));
+        p.putAll(settings);
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
