@@ -1,7 +1,10 @@
 package dev.metamorphosis.it;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +21,8 @@ import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
+
+import kafka.tools.StorageTool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -87,7 +92,7 @@ public final class KafkaBroker implements AutoCloseable {
                     }
                 }
             }
-        } catch (IOException | InterruptedException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("Kafka broker did not start", e);
         }
     }
@@ -127,7 +132,7 @@ public final class KafkaBroker implements AutoCloseable {
         return dir.resolve("server.properties");
     }
 
-    private void format() throws IOException, InterruptedException {
+    private void format() throws IOException {
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
@@ -162,9 +167,18 @@ public final class KafkaBroker implements AutoCloseable {
         try (var out = Files.newBufferedWriter(config())) {
             p.store(out, "test broker");
         }
-        Process f = java("kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(), "-c",
-                config().toString()).redirectOutput(dir.resolve("format.log").toFile()).redirectErrorStream(true).start();
-        if (!f.waitFor(60, TimeUnit.SECONDS) || f.exitValue() != 0) {
+        // in this JVM, which has Kafka's classes already: a JVM of its own took a second of CPU for each broker
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        int exit;
+        try (PrintStream out = new PrintStream(log, true, StandardCharsets.UTF_8)) {
+            exit = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c",
+                config().toString()}, out);
+        } catch (RuntimeException e) {
+            log.writeBytes(e.toString().getBytes(StandardCharsets.UTF_8));
+            exit = -1;
+        }
+        Files.write(dir.resolve("format.log"), log.toByteArray());
+        if (exit != 0) {
             throw new IllegalStateException("kafka storage format failed, see " + dir.resolve("format.log"));
         }
     }
