@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,6 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * messages, then /healthz staying 200 while /readyz follows a Kafka and an MQTT outage, with the metrics that tell;
  * last, every metric the Grafana dashboard and the alert rules use is in the scrape.
  */
+// brokers of its own and the bridge in a child process, mostly waiting out outages: runs beside the other concurrent
+// scenarios; its methods one after the other, in order, each SAME_THREAD as the class
+@Execution(ExecutionMode.CONCURRENT)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HealthIT {
@@ -67,6 +72,7 @@ class HealthIT {
 
     @Test
     @Order(1)
+    @Execution(ExecutionMode.SAME_THREAD)
     void should_answer_423_not_ready_until_the_probe_is_written_then_200_ok() throws IOException {
         // batches by size alone (at-least-once also writes a batch whenever the queue runs empty)
         Map<String, String> env = BridgeProcess.environment(mqtt.port(), kafka.bootstrap(), "health", "buffered");
@@ -95,6 +101,7 @@ class HealthIT {
 
     @Test
     @Order(2)
+    @Execution(ExecutionMode.SAME_THREAD)
     void should_count_the_messages_by_the_go_names_and_the_new_ones() {
         int envelope = "{\"topic\":\"health/m\",\"content\":\"eA==\"}".length();
         try (Publisher publisher = new Publisher(mqtt.url())) {
@@ -159,6 +166,7 @@ class HealthIT {
 
     @Test
     @Order(3)
+    @Execution(ExecutionMode.SAME_THREAD)
     void should_stay_live_and_turn_unready_while_kafka_is_down_then_ready_again() {
         kafka.kill();
         await("/readyz 503 naming Kafka").untilAsserted(() -> {
@@ -178,6 +186,7 @@ class HealthIT {
 
     @Test
     @Order(4)
+    @Execution(ExecutionMode.SAME_THREAD)
     void should_count_a_lost_mqtt_connection_as_an_error_and_its_return_as_a_reconnect() {
         mqtt.stop();
         await("/readyz 503 naming MQTT").untilAsserted(() -> {
@@ -200,6 +209,7 @@ class HealthIT {
 
     @Test
     @Order(5)
+    @Execution(ExecutionMode.SAME_THREAD)
     void should_expose_every_metric_the_dashboard_and_the_alerts_use() throws Exception {
         // the JVM's GC pause timer appears with the first collection: make sure there was one
         Tools.jcmd(bridge.pid(), "GC.run");

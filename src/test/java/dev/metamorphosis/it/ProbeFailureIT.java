@@ -6,10 +6,14 @@ import java.time.Duration;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** With Kafka unreachable the real program gives up on the probe: one line on stderr, exit code 1. */
+// a bridge process that waits out the probe's timeout: runs beside the concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class ProbeFailureIT {
 
     @Test
