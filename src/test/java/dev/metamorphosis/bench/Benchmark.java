@@ -66,11 +66,12 @@ public final class Benchmark {
     /** Starts of the bridge timed for each way of launching it ({@code bench.starts}, 3); the median is reported. */
     private static final int STARTS = Integer.getInteger("bench.starts", 3);
     /**
-     * Warm-up rounds end once the JIT compiler uses less than this share of the run's time, or after
-     * {@code bench.warmup.rounds} rounds (10).
+     * Warm-up rounds end once the JIT compiler uses less than this share of the run's time, but not before
+     * {@code bench.warmup.min} rounds (1), or after {@code bench.warmup.rounds} rounds (10).
      */
     private static final double JIT_QUIET = 0.1;
     private static final int WARMUP_ROUNDS = Integer.getInteger("bench.warmup.rounds", 10);
+    private static final int WARMUP_MIN = Integer.getInteger("bench.warmup.min", 1);
 
     private final int count = Integer.getInteger("bench.count", 100_000);
     private final int countLarge = Integer.getInteger("bench.count.large", 20_000);
@@ -375,7 +376,7 @@ public final class Benchmark {
                     System.out.printf("    warm-up round %d: %.1f s, the JIT compiler %.0f%% of one core%n", rounds,
                             after.seconds(before), 100 * compiling);
                 }
-            } while (compiling > JIT_QUIET && rounds < WARMUP_ROUNDS);
+            } while ((compiling > JIT_QUIET || rounds < WARMUP_MIN) && rounds < WARMUP_ROUNDS);
             long before = kafkaSide.count(kafkaTopics);
             double[] batches = batches(bridges);
             Usage start = Usage.now(pids, brokerPid);
@@ -430,6 +431,7 @@ public final class Benchmark {
         ways.put("idle and start-up, JVM defaults", Map.of());
         Map<String, Map<String, String>> envs = new LinkedHashMap<>();
         Map<String, List<Long>> starts = new LinkedHashMap<>();
+        Map<String, List<Long>> startCpu = new LinkedHashMap<>();
         Map<String, Double> idle = new LinkedHashMap<>();
         for (var way : ways.entrySet()) {
             String id = "bench-" + ++runs;
@@ -440,6 +442,7 @@ public final class Benchmark {
             env.putAll(way.getValue());
             envs.put(way.getKey(), env);
             starts.put(way.getKey(), new ArrayList<>());
+            startCpu.put(way.getKey(), new ArrayList<>());
         }
         for (int i = 0; i < STARTS; i++) {
             for (String name : ways.keySet()) {
@@ -456,6 +459,7 @@ public final class Benchmark {
                         Thread.sleep(10);
                     }
                     starts.get(name).add((System.nanoTime() - t0) / 1_000_000);
+                    startCpu.get(name).add(Math.round(Proc.cpuSeconds(b.pid()) * 1000));
                     if (i == 0) {
                         Thread.sleep(15_000); // idle, by definition: nothing to wait for
                         idle.put(name, Proc.rssMiB(b.pid()));
@@ -468,10 +472,13 @@ public final class Benchmark {
         for (String name : ways.keySet()) {
             Map<String, String> r = row(name, "bridge", DELIVERIES[0], 1, 0, null, 0, null, null, "");
             long median = starts.get(name).stream().sorted().toList().get(STARTS / 2);
+            long cpu = startCpu.get(name).stream().sorted().toList().get(STARTS / 2);
             r.put("idle_rss_mib", String.format(Locale.ROOT, "%.0f", idle.get(name)));
             r.put("startup_ms", Long.toString(median));
-            System.out.printf("%-24s RSS %.0f MiB after 15 s idle; start-up to /healthz 200 in %d ms (median of %s)%n",
-                    name, idle.get(name), median, starts.get(name));
+            r.put("bridge_cpu_s", String.format(Locale.ROOT, "%.2f", cpu / 1000.0));
+            System.out.printf("%-24s RSS %.0f MiB after 15 s idle; start-up to /healthz 200 in %d ms (median of %s),"
+                    + " using %d ms of CPU (median of %s)%n",
+                    name, idle.get(name), median, starts.get(name), cpu, startCpu.get(name));
         }
     }
 
