@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * last, every metric the Grafana dashboard and the alert rules use is in the scrape.
  */
 // brokers of its own and the bridge in a child process, mostly waiting out outages: runs beside the other concurrent
-// scenarios; its methods one after the other, in order, each SAME_THREAD as the class
+// scenarios. Each method is SAME_THREAD, so they run one after the other, in order: a CONCURRENT class runs its
+// methods at once unless they say otherwise (and all five then failed)
 @Execution(ExecutionMode.CONCURRENT)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
