@@ -471,8 +471,8 @@ public final class Benchmark {
         }
         for (String name : ways.keySet()) {
             Map<String, String> r = row(name, "bridge", DELIVERIES[0], 1, 0, null, 0, null, null, "");
-            long median = starts.get(name).stream().sorted().toList().get(STARTS / 2);
-            long cpu = startCpu.get(name).stream().sorted().toList().get(STARTS / 2);
+            long median = median(starts.get(name));
+            long cpu = median(startCpu.get(name));
             r.put("idle_rss_mib", String.format(Locale.ROOT, "%.0f", idle.get(name)));
             r.put("startup_ms", Long.toString(median));
             r.put("bridge_cpu_s", String.format(Locale.ROOT, "%.2f", cpu / 1000.0));
@@ -480,6 +480,11 @@ public final class Benchmark {
                     + " using %d ms of CPU (median of %s)%n",
                     name, idle.get(name), median, starts.get(name), cpu, startCpu.get(name));
         }
+    }
+
+    /** The middle one of {@link #STARTS} figures, one for each start. */
+    private static long median(List<Long> figures) {
+        return figures.stream().sorted().toList().get(STARTS / 2);
     }
 
     /** A plain {@code healthz} 200: the bridge has written the probe and subscribed. */
