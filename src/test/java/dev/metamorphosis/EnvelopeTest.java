@@ -1,6 +1,9 @@
 package dev.metamorphosis;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
@@ -49,5 +52,39 @@ class EnvelopeTest {
         assertThat(envelope.indexOf('\n')).isEqualTo(-1);
         assertThat(envelope.indexOf('\r')).isEqualTo(-1);
         assertThat(envelope.length()).isEqualTo("{\"topic\":\"a\",\"content\":\"\"}".length() + 4000);
+    }
+
+    @Test
+    void should_encode_content_exactly_as_the_jdk_encoder_at_every_length() {
+        Random random = new Random(15);
+        for (int length = 0; length <= 1_100; length++) {
+            byte[] payload = new byte[length];
+            random.nextBytes(payload);
+            assertEncodedAsTheJdk(payload);
+        }
+        byte[] every = new byte[3 * 256 + 10_240];
+        for (int i = 0; i < every.length; i++) {
+            every[i] = (byte) (i < 768 ? i / 3 : i); // each byte value in each of the three positions, then 10 KiB
+        }
+        assertEncodedAsTheJdk(every);
+    }
+
+    @Test
+    void should_carry_the_payload_whichever_encoder_the_jvm_favours() {
+        byte[] payload = new byte[10_241];
+        new Random(16).nextBytes(payload);
+        String envelope = wrap("a/b", payload);
+        String content = envelope.substring(envelope.indexOf("\"content\":\"") + 11, envelope.length() - 2);
+        assertThat(Base64.getDecoder().decode(content)).isEqualTo(payload);
+        assertThat(envelope).startsWith("{\"topic\":\"a/b\",\"content\":\"").endsWith("\"}");
+    }
+
+    private static void assertEncodedAsTheJdk(byte[] payload) {
+        byte[] expected = Base64.getEncoder().encode(payload);
+        byte[] out = new byte[3 + expected.length + 2];
+        int end = Envelope.encode(payload, out, 3);
+        assertThat(end).as("end, %d bytes", payload.length).isEqualTo(3 + expected.length);
+        assertThat(Arrays.copyOfRange(out, 3, end)).as("%d bytes", payload.length).isEqualTo(expected);
+        assertThat(out[end]).as("past the end, %d bytes", payload.length).isZero();
     }
 }
