@@ -3,13 +3,18 @@ package dev.metamorphosis;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Random;
 
+import dev.metamorphosis.it.Tools;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The envelope escapes topics as Go's encoding/json does; expected strings are written out by hand. */
+/**
+ * The envelope escapes topics as Go's encoding/json does (expected strings written out by hand), and its Base64 is the
+ * JDK's byte for byte, whichever encoder writes it.
+ */
 class EnvelopeTest {
 
     private static String wrap(String topic, byte[] payload) {
@@ -77,6 +82,13 @@ class EnvelopeTest {
         String content = envelope.substring(envelope.indexOf("\"content\":\"") + 11, envelope.length() - 2);
         assertThat(Base64.getDecoder().decode(content)).isEqualTo(payload);
         assertThat(envelope).startsWith("{\"topic\":\"a/b\",\"content\":\"").endsWith("\"}");
+    }
+
+    @Test
+    void should_take_the_jdk_encoder_exactly_where_this_jvm_vectorizes_it() {
+        String flags = Tools.run(null, List.of(Tools.jdk("java").toString(), "-XX:+PrintFlagsFinal", "-version"));
+        String flag = flags.lines().filter(l -> l.contains(" UseBASE64Intrinsics ")).findFirst().orElseThrow();
+        assertThat(Envelope.JDK_ENCODER_VECTORIZED).as(flag).isEqualTo(flag.matches(".*= true\\b.*"));
     }
 
     private static void assertEncodedAsTheJdk(byte[] payload) {
