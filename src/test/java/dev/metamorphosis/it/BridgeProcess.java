@@ -104,7 +104,12 @@ public final class BridgeProcess implements AutoCloseable {
             builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
             builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
             builder.environment().put("METAMORPHOSIS_JAR", jar().toString());
-            // no JAVA_OPTS: the JVM settings the launcher ships (a test may add its own)
+            // the launcher's JVM settings, and in the broker tests the JAVA_OPTS failsafe gives them (pom.xml); a
+            // test may set its own
+            String testOpts = System.getProperty("bridge.java.opts");
+            if (testOpts != null) {
+                builder.environment().put("JAVA_OPTS", testOpts);
+            }
             // a free port, unless the test sets one: bridges of tests running at the same time must not share 8080
             builder.environment().put("HEALTH_PORT", Integer.toString(Ports.free()));
             builder.environment().putAll(environment);
