@@ -91,16 +91,15 @@ public final class KafkaBroker implements AutoCloseable {
         archive();
         try {
             for (int attempt = 1; ; attempt++) {
-                Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "kafka-" + name + "-");
-                KafkaBroker broker = new KafkaBroker(dir, extra, listeners, proxy);
-                broker.format();
+                KafkaBroker broker = formatted(name, extra, listeners, proxy);
                 try {
                     broker.launch();
                     return broker;
                 } catch (IllegalStateException e) {
                     // a port found free was taken by another test's process before Kafka bound it (the scenarios
                     // run side by side): start again on other ports
-                    if (attempt == 3 || !Files.readString(dir.resolve("broker.log")).contains("Address already in use")) {
+                    if (attempt == 3
+                        || !Files.readString(broker.dir.resolve("broker.log")).contains("Address already in use")) {
                         throw e;
                     }
                 }
@@ -108,6 +107,15 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("Kafka broker did not start", e);
         }
+    }
+
+    /** A broker not started yet, its storage formatted in a new folder {@code target/kafka-<name>-*}. */
+    private static KafkaBroker formatted(String name, Map<String, String> extra, Map<String, String> listeners,
+                                         TcpProxy proxy) throws IOException {
+        KafkaBroker broker = new KafkaBroker(Files.createTempDirectory(Path.of("target").toAbsolutePath(),
+                "kafka-" + name + "-"), extra, listeners, proxy);
+        broker.format();
+        return broker;
     }
 
     public String bootstrap() {
@@ -212,9 +220,7 @@ public final class KafkaBroker implements AutoCloseable {
         }
         try {
             Files.deleteIfExists(Path.of(ARCHIVE));
-            KafkaBroker training = new KafkaBroker(Files.createTempDirectory(Path.of("target").toAbsolutePath(),
-                    "kafka-class-archive-"), Map.of(), Map.of(), null);
-            training.format();
+            KafkaBroker training = formatted("class-archive", Map.of(), Map.of(), null);
             try {
                 training.launch(List.of("-XX:ArchiveClassesAtExit=" + ARCHIVE));
             } finally {
