@@ -9,10 +9,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,14 +19,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The bridge's own {@code CountingInputStream}, which reads payloads in bulk, is the one Paho loads when the jar is
  * run as the README and the container run it; the start-up log says which one was loaded, and from where.
  */
-// bridge processes on the shared brokers, topics of their own: runs beside the concurrent scenarios
-@Execution(ExecutionMode.CONCURRENT)
 class PayloadReadIT {
 
     static final String BULK = "MQTT payloads read in bulk by "
             + "org.eclipse.paho.mqttv5.common.packet.util.CountingInputStream from ";
     static final String BYTE_PER_CALL = "MQTT payloads read a byte per call by "
             + "org.eclipse.paho.mqttv5.common.packet.util.CountingInputStream from ";
+
+    @BeforeAll
+    static void brokers() {
+        Brokers.useShared();
+    }
 
     @Test
     void should_read_payloads_through_the_bridges_own_class_under_java_jar() {
