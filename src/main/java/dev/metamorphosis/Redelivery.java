@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.component.kafka.KafkaComponent;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
@@ -13,11 +14,11 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
 /**
  * Runs before each redelivery of a batch Kafka did not take (route configuration {@code kafka-retry}).
  * <p>
- * Kafka acknowledged the records before the first failed one (the producer marks each with its record metadata, in
- * order): they leave the batch, so the retry does not write them twice. If the failed record is one Kafka refuses for
- * good (too large, invalid), it is set aside (see {@link DeadLetter}) and the rest of the batch goes on. A record's
- * own Kafka topic and timestamp (headers {@code kafka.OVERRIDE_TOPIC}, {@code kafka.OVERRIDE_TIMESTAMP}, which
- * camel-kafka takes off) are put back for the retry.
+ * The records Kafka acknowledged leave the batch, so the retry does not write them twice: camel-kafka marks those
+ * before the first failed one with their record metadata, and {@link KafkaClients} those after it. If the failed
+ * record is one Kafka refuses for good (too large, invalid), it is set aside (see {@link DeadLetter}) and the rest of
+ * the batch goes on. A record's own Kafka topic and timestamp (headers {@code kafka.OVERRIDE_TOPIC},
+ * {@code kafka.OVERRIDE_TIMESTAMP}, which camel-kafka takes off) are put back for the retry.
  */
 public final class Redelivery implements Processor {
 
@@ -32,7 +33,12 @@ public final class Redelivery implements Processor {
         if (records == null) {
             return;
         }
-        // the producer marks each record Kafka acknowledged, up to the first that failed
+        // the producer marks each record Kafka acknowledged, up to the first that failed; the records after that one
+        // Kafka acknowledged too (another partition) are marked the same way
+        if (batch.getContext().getComponent("kafka", KafkaComponent.class).getKafkaClientFactory()
+                instanceof KafkaClients kafka) {
+            kafka.markWritten(records);
+        }
         List<Exchange> inKafka = new ArrayList<>();
         records.removeIf(r -> r.getMessage().getHeader(KafkaConstants.KAFKA_RECORD_META) != null && inKafka.add(r));
         if (!inKafka.isEmpty()) {

@@ -169,6 +169,9 @@ public final class Settings implements CamelConfiguration {
         // the spool's queue holds each envelope in a compact form, not as an exchange (a third of the heap a message);
         // set here, not in application.properties, so a configuration folder of an older version cannot leave it out
         context.getComponent("seda", SedaComponent.class).setDefaultQueueFactory(new SpoolQueue.Factory());
+        // Kafka's producers keep the results of a failed write, so its retry (Redelivery) leaves out every record Kafka
+        // took; set here for the same reason
+        context.getComponent("kafka", KafkaComponent.class).setKafkaClientFactory(new KafkaClients());
         var kafka = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
         kafka.setSaslJaasConfig(jaasConfig(resolved));
         // MQTT 5 user properties become record headers in order, repeated names kept; the class itself, not its name

@@ -447,6 +447,53 @@ class TopicMapIT {
         }
     }
 
+    @Test
+    void should_write_again_only_the_records_kafka_did_not_take_when_one_kafka_topic_of_a_batch_refuses_them()
+            throws IOException {
+        Path map = writeMap("partial", """
+                - filter: "tm-partial/denied/+"
+                  topic: "tm-partial-denied"
+                  format: raw
+                - filter: "tm-partial/ok/+"
+                  topic: "tm-partial-ok"
+                  format: raw
+                """);
+        try (KafkaBroker own = KafkaBroker.start("tm-partial", Topics.AUTHORIZER)) {
+            String kafka = own.bootstrap();
+            Topics.create(kafka, "tm-partial-denied", Map.of());
+            Topics.create(kafka, "tm-partial-ok", Map.of());
+            Topics.denyWrites(kafka, "tm-partial-denied");
+            Map<String, String> env = environment("tm-partial", kafka, map.toString());
+            // the 21 messages make one batch, the refused record first: complete at 21 (buffered delivery, where the
+            // queue running empty does not complete a batch), and no flush by time
+            env.put("DELIVERY", "buffered");
+            env.put("KAFKA_BATCH_SIZE", "21");
+            env.put("KAFKA_INTERVAL", "3600");
+            List<String> ok = IntStream.range(0, 20).mapToObj(i -> "ok " + i).toList();
+            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-partial"), env);
+                 Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+                bridge.awaitSubscribed(START);
+                publisher.publish("tm-partial/denied/1", utf8("denied"), 1);
+                ok.forEach(text -> publisher.publish("tm-partial/ok/1", utf8(text), 1));
+                publisher.flush();
+                // the fault: Kafka refuses the first record of the batch, takes the 20 behind it (another topic),
+                // and the batch is written again, without them, several times
+                assertThat(Records.values(exactly(kafka, "tm-partial-ok", 20))).isEqualTo(ok);
+                Awaitility.await("three failed writes of the batch").atMost(Duration.ofSeconds(60))
+                        .until(() -> bridge.metric("kafka_errors") >= 3);
+                assertThat(Records.count(kafka, "tm-partial-denied")).as("records on tm-partial-denied").isZero();
+                Topics.allowWrites(kafka, "tm-partial-denied");
+
+                assertThat(Records.values(exactly(kafka, "tm-partial-denied", 1))).containsExactly("denied");
+                Awaitility.await("the batch done").atMost(ARRIVAL)
+                        .until(() -> bridge.metric("metamorphosis_spool_messages") == 0);
+                assertThat(Records.values(exactly(kafka, "tm-partial-ok", 20))).as("each once").isEqualTo(ok);
+                awaitMetrics(bridge, "the records counted once", scrape -> assertThat(writtenPerTopic(scrape))
+                        .containsEntry("tm-partial-ok", 20.0).containsEntry("tm-partial-denied", 1.0));
+            }
+        }
+    }
+
     // ---- 6: SIGKILL and restart with a map, durable delivery ----
 
     @Test

@@ -1,0 +1,222 @@
+package dev.metamorphosis;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.component.kafka.DefaultKafkaClientFactory;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+
+/**
+ * The Kafka clients of camel-kafka (its {@code kafkaClientFactory}, set by {@link Settings}): Kafka's own producer,
+ * which also keeps the results of the last writes that failed, so that a retry ({@link Redelivery}) leaves out every
+ * record Kafka took, not only those before the first failure.
+ * <p>
+ * Why: a synchronous write of camel-kafka 4.17 sends all the records of a batch, then reads their results in order and
+ * stops at the first failure; the records after it carry no record metadata, although Kafka may have them (another
+ * partition). Upstream, {@code KafkaProducer.postProcessMetadata} would read every result before it fails the exchange.
+ * <p>
+ * A write is the records one thread sends before it reads a result. A record is found by its value, the very object
+ * sent: a record is taken as written only when a result of that object says so; anything uncertain is written again.
+ */
+public final class KafkaClients extends DefaultKafkaClientFactory {
+
+    /** Failed writes kept for the next retry; one is enough unless another route's writes failed meanwhile. */
+    private static final int KEPT = 8;
+
+    /** Writes that failed, not yet looked at by a retry. */
+    private final Deque<Write> failed = new ArrayDeque<>();
+
+    @Override
+    public Producer getProducer(Properties props) {
+        return new Tracking(props);
+    }
+
+    /**
+     * Of a failed batch's records that camel-kafka left without record metadata, marks those a failed write put in
+     * Kafka all the same, as camel-kafka would have ({@link KafkaConstants#KAFKA_RECORD_META}). Waits for results not
+     * known yet: a record sent is written or expires within the producer's delivery timeout.
+     */
+    public void markWritten(List<Exchange> records) {
+        Map<Object, List<Sent>> sent = new IdentityHashMap<>();
+        synchronized (failed) {
+            for (Write write : failed) {
+                for (Sent s : write.sends) {
+                    sent.computeIfAbsent(s.value, v -> new ArrayList<>(1)).add(s);
+                }
+            }
+            failed.clear();
+        }
+        if (sent.isEmpty()) {
+            return;
+        }
+        // a value object that two records of the batch share cannot tell them apart: both are written again
+        Map<Object, Integer> shared = new IdentityHashMap<>();
+        for (Exchange record : records) {
+            shared.merge(record.getMessage().getBody(), 1, Integer::sum);
+        }
+        for (Exchange record : records) {
+            Object value = record.getMessage().getBody();
+            List<Sent> sends = sent.get(value);
+            if (sends == null || shared.get(value) > 1
+                    || record.getMessage().getHeader(KafkaConstants.KAFKA_RECORD_META) != null) {
+                continue;
+            }
+            for (Sent s : sends) {
+                RecordMetadata metadata = s.written();
+                if (metadata != null) {
+                    record.getMessage().setHeader(KafkaConstants.KAFKA_RECORD_META, List.of(metadata));
+                    break;
+                }
+            }
+        }
+    }
+
+    private void failed(Write write) {
+        synchronized (failed) {
+            if (!write.failed) {
+                write.failed = true;
+                failed.addLast(write);
+                if (failed.size() > KEPT) {
+                    failed.removeFirst();
+                }
+            }
+        }
+    }
+
+    /** Kafka's producer; a send without a callback (camel-kafka's synchronous write) is kept with its write. */
+    private final class Tracking extends KafkaProducer<Object, Object> {
+
+        private final ThreadLocal<Write> writing = new ThreadLocal<>();
+        private final long deliveryTimeoutMs;
+
+        Tracking(Properties props) {
+            super(props);
+            Object timeout = props.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG);
+            deliveryTimeoutMs = timeout == null ? 120_000 : Long.parseLong(timeout.toString());
+        }
+
+        @Override
+        public Future<RecordMetadata> send(ProducerRecord<Object, Object> record) {
+            Write write = writing.get();
+            if (write == null) {
+                write = new Write(writing);
+                writing.set(write);
+            }
+            Future<RecordMetadata> result;
+            try {
+                result = super.send(record, null);
+            } catch (RuntimeException e) {
+                write.end(); // camel-kafka reads no result of it
+                failed(write);
+                throw e;
+            }
+            Sent sent = new Sent(record.value(), result, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
+                    deliveryTimeoutMs) + TimeUnit.SECONDS.toNanos(5));
+            write.sends.add(sent);
+            return new Result(write, result);
+        }
+    }
+
+    /** The records one thread sent before it read a result. */
+    private static final class Write {
+        final List<Sent> sends = new ArrayList<>();
+        private final ThreadLocal<Write> writing;
+        private boolean ended;
+        boolean failed;
+
+        Write(ThreadLocal<Write> writing) {
+            this.writing = writing;
+        }
+
+        /** A result is read (on the thread that sent): the next send begins another write; this one is kept no more. */
+        void end() {
+            if (!ended) {
+                ended = true;
+                if (writing.get() == this) {
+                    writing.remove();
+                }
+            }
+        }
+    }
+
+    /** A record sent: its value, its result, and when that result is due at the latest. */
+    private record Sent(Object value, Future<RecordMetadata> result, long dueNanos) {
+
+        /** The record's metadata if Kafka has it; null if it failed, or no result came by the time it was due. */
+        RecordMetadata written() {
+            try {
+                return result.get(Math.max(0, dueNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+    }
+
+    /** A record's result as camel-kafka reads it: reading ends the write, and a failure keeps it for the retry. */
+    private final class Result implements Future<RecordMetadata> {
+
+        private final Write write;
+        private final Future<RecordMetadata> result;
+
+        Result(Write write, Future<RecordMetadata> result) {
+            this.write = write;
+            this.result = result;
+        }
+
+        @Override
+        public RecordMetadata get() throws InterruptedException, ExecutionException {
+            write.end();
+            try {
+                return result.get();
+            } catch (ExecutionException | RuntimeException e) {
+                failed(write);
+                throw e;
+            }
+        }
+
+        @Override
+        public RecordMetadata get(long timeout, TimeUnit unit)
+                throws InterruptedException, ExecutionException, TimeoutException {
+            write.end();
+            try {
+                return result.get(timeout, unit);
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                failed(write);
+                throw e;
+            }
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            return result.cancel(mayInterruptIfRunning);
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return result.isCancelled();
+        }
+
+        @Override
+        public boolean isDone() {
+            return result.isDone();
+        }
+    }
+}
