@@ -28,7 +28,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * <p>
  * Why: a synchronous write of camel-kafka 4.17 sends all the records of a batch, then reads their results in order and
  * stops at the first failure; the records after it carry no record metadata, although Kafka may have them (another
- * partition). Upstream, {@code KafkaProducer.postProcessMetadata} would read every result before it fails the exchange.
+ * partition). Were camel-kafka's {@code KafkaProducer.postProcessMetadata} to read every result before it fails the
+ * exchange, this class would not be needed.
  * <p>
  * A write is the records one thread sends before it reads a result. A record is found by its value, the very object
  * sent: a record is taken as written only when a result of that object says so; anything uncertain is written again.
