@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -490,6 +491,70 @@ class TopicMapIT {
                 assertThat(Records.values(exactly(kafka, "tm-partial-ok", 20))).as("each once").isEqualTo(ok);
                 awaitMetrics(bridge, "the records counted once", scrape -> assertThat(writtenPerTopic(scrape))
                         .containsEntry("tm-partial-ok", 20.0).containsEntry("tm-partial-denied", 1.0));
+            }
+        }
+    }
+
+    @Test
+    void should_keep_a_refused_record_on_disk_when_killed_after_kafka_took_the_records_behind_it()
+            throws IOException {
+        Path map = writeMap("partial-kill", """
+                - filter: "tm-pkill/denied/+"
+                  topic: "tm-pkill-denied"
+                  format: raw
+                - filter: "tm-pkill/ok/+"
+                  topic: "tm-pkill-ok"
+                  format: raw
+                """);
+        try (KafkaBroker own = KafkaBroker.start("tm-pkill", Topics.AUTHORIZER)) {
+            String kafka = own.bootstrap();
+            for (String topic : List.of("tm-pkill-denied", "tm-pkill-ok")) {
+                Topics.create(kafka, topic, Map.of());
+                Topics.denyWrites(kafka, topic);
+            }
+            // durable delivery: the records wait in the spool's log; a batch of 21, no flush by time
+            Map<String, String> env = environment("tm-pkill", kafka, map.toString());
+            env.put("KAFKA_BATCH_SIZE", "21");
+            env.put("KAFKA_INTERVAL", "3600");
+            Path dir = Files.createTempDirectory("tm-pkill");
+            List<String> ok = IntStream.range(0, 20).mapToObj(i -> "ok " + i).toList();
+            // 1: Kafka takes nothing; the 21 messages wait on disk, acknowledged to MQTT
+            try (BridgeProcess first = BridgeProcess.start(dir, env);
+                 Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+                first.awaitSubscribed(START);
+                publisher.publish("tm-pkill/denied/1", utf8("denied"), 1);
+                ok.forEach(text -> publisher.publish("tm-pkill/ok/1", utf8(text), 1));
+                publisher.flush();
+                Awaitility.await("21 on disk, acknowledged, writes refused").atMost(ARRIVAL).until(() ->
+                        first.metric("metamorphosis_spool_messages") == 21
+                        && first.metric("metamorphosis_mqtt_unacknowledged_messages") == 0
+                        && first.metric("kafka_errors") >= 1);
+                first.kill();
+            }
+            // 2: the backlog goes as one batch, the refused record first; Kafka takes the 20 behind it, the retry
+            // leaves them out and they leave the spool ahead of the record before them. Killed then
+            Topics.allowWrites(kafka, "tm-pkill-ok");
+            try (BridgeProcess second = BridgeProcess.start(dir, env)) {
+                assertThat(Records.values(exactly(kafka, "tm-pkill-ok", 20))).isEqualTo(ok);
+                Awaitility.await("the 20 counted as written").atMost(ARRIVAL)
+                        .until(() -> second.metric("metamorphosis_kafka_records_written_total") == 20);
+                double errors = second.metric("kafka_errors");
+                Awaitility.await("a retry after they left the batch").atMost(ARRIVAL)
+                        .until(() -> second.metric("kafka_errors") > errors);
+                second.kill();
+            }
+            // 3: the refused record was kept on disk, and goes now; what the log held behind it goes again
+            Topics.allowWrites(kafka, "tm-pkill-denied");
+            try (BridgeProcess third = BridgeProcess.start(dir, env)) {
+                assertThat(Records.values(exactly(kafka, "tm-pkill-denied", 1))).containsExactly("denied");
+                Awaitility.await("the spool empty").atMost(ARRIVAL)
+                        .until(() -> third.metric("metamorphosis_spool_messages") == 0);
+                List<String> written = Records.values(Records.read(kafka, "tm-pkill-ok"));
+                assertThat(new ArrayList<>(new LinkedHashSet<>(written))).as("in order").isEqualTo(ok);
+                assertThat(written.size() - 20).as("written again after the kill: the batch at most")
+                        .isBetween(0, 20);
+                Traffic.report("RESULT | refused-record-kept-over-sigkill | durable | published 21 | delivered "
+                               + (written.size() + 1) + " | lost 0 | duplicated " + (written.size() - 20));
             }
         }
     }
