@@ -39,9 +39,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * TOPIC_MAP on the built jar against real brokers: routing by the first matching rule (templates, keys, sanitised
  * names, raw and envelope values, unmatched messages as before), topics created on a broker that does not create
- * them, MQTT 5 metadata as headers, invalid names set aside, nothing lost across a SIGKILL, and the metrics per Kafka
- * topic (arrival timestamps through a Kafka outage: {@link TopicMapTimestampIT}; bad map files: ConfigErrorsTest and
- * ConfigErrorsIT). Each scenario has a bridge of its own, on topics of its own; they run side by side.
+ * them, MQTT 5 metadata as headers, invalid names set aside, a batch over two topics while one refuses writes (what
+ * Kafka took is not written again, what it refused is not lost across a SIGKILL), nothing lost across a SIGKILL, and
+ * the metrics per Kafka topic (arrival timestamps through a Kafka outage: {@link TopicMapTimestampIT}; bad map files:
+ * ConfigErrorsTest and ConfigErrorsIT). Each scenario has a bridge of its own, on topics of its own; they run side by
+ * side.
  */
 @Execution(ExecutionMode.CONCURRENT)
 class TopicMapIT {
