@@ -736,7 +736,9 @@ public final class Spool implements CamelContextAware {
     /**
      * In at-least-once delivery a batch is also complete when nothing more waits in the queue. The MQTT broker sends
      * only so many messages before it waits for their acknowledgements (HiveMQ 50, Mosquitto 20 to begin with), and
-     * those wait for the batch: so the batch takes what came while the previous one was being written, and goes.
+     * those wait for the batch: so the batch takes what came while the previous one was being written, and goes. In
+     * durable delivery too, once every record a sync of the disk covers is in the queue: nothing waits for the batch
+     * then, but a record need not wait for {@code KAFKA_INTERVAL} either.
      */
     public boolean drained() {
         return (atLeastOnce || durable && fedTo >= syncedTo) && queue().isEmpty();
