@@ -453,35 +453,18 @@ class TopicMapIT {
     @Test
     void should_write_again_only_the_records_kafka_did_not_take_when_one_kafka_topic_of_a_batch_refuses_them()
             throws IOException {
-        Path map = writeMap("partial", """
-                - filter: "tm-partial/denied/+"
-                  topic: "tm-partial-denied"
-                  format: raw
-                - filter: "tm-partial/ok/+"
-                  topic: "tm-partial-ok"
-                  format: raw
-                """);
         try (KafkaBroker own = KafkaBroker.start("tm-partial", Topics.AUTHORIZER)) {
             String kafka = own.bootstrap();
-            Topics.create(kafka, "tm-partial-denied", Map.of());
-            Topics.create(kafka, "tm-partial-ok", Map.of());
+            Map<String, String> env = deniedAndOk(kafka, "tm-partial");
             Topics.denyWrites(kafka, "tm-partial-denied");
-            Map<String, String> env = environment("tm-partial", kafka, map.toString());
-            // the 21 messages make one batch, the refused record first: complete at 21 (buffered delivery, where the
-            // queue running empty does not complete a batch), and no flush by time
+            // buffered delivery, where the queue running empty does not complete a batch: the 21 make one
             env.put("DELIVERY", "buffered");
-            env.put("KAFKA_BATCH_SIZE", "21");
-            env.put("KAFKA_INTERVAL", "3600");
-            List<String> ok = IntStream.range(0, 20).mapToObj(i -> "ok " + i).toList();
-            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-partial"), env);
-                 Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            try (BridgeProcess bridge = BridgeProcess.start(Files.createTempDirectory("tm-partial"), env)) {
                 bridge.awaitSubscribed(START);
-                publisher.publish("tm-partial/denied/1", utf8("denied"), 1);
-                ok.forEach(text -> publisher.publish("tm-partial/ok/1", utf8(text), 1));
-                publisher.flush();
+                publishDeniedThenOk("tm-partial");
                 // the fault: Kafka refuses the first record of the batch, takes the 20 behind it (another topic),
                 // and the batch is written again, without them, several times
-                assertThat(Records.values(exactly(kafka, "tm-partial-ok", 20))).isEqualTo(ok);
+                assertThat(Records.values(exactly(kafka, "tm-partial-ok", 20))).isEqualTo(OK);
                 Awaitility.await("three failed writes of the batch").atMost(Duration.ofSeconds(60))
                         .until(() -> bridge.metric("kafka_errors") >= 3);
                 assertThat(Records.count(kafka, "tm-partial-denied")).as("records on tm-partial-denied").isZero();
@@ -490,7 +473,7 @@ class TopicMapIT {
                 assertThat(Records.values(exactly(kafka, "tm-partial-denied", 1))).containsExactly("denied");
                 Awaitility.await("the batch done").atMost(ARRIVAL)
                         .until(() -> bridge.metric("metamorphosis_spool_messages") == 0);
-                assertThat(Records.values(exactly(kafka, "tm-partial-ok", 20))).as("each once").isEqualTo(ok);
+                assertThat(Records.values(exactly(kafka, "tm-partial-ok", 20))).as("each once").isEqualTo(OK);
                 awaitMetrics(bridge, "the records counted once", scrape -> assertThat(writtenPerTopic(scrape))
                         .containsEntry("tm-partial-ok", 20.0).containsEntry("tm-partial-denied", 1.0));
             }
@@ -500,33 +483,17 @@ class TopicMapIT {
     @Test
     void should_keep_a_refused_record_on_disk_when_killed_after_kafka_took_the_records_behind_it()
             throws IOException {
-        Path map = writeMap("partial-kill", """
-                - filter: "tm-pkill/denied/+"
-                  topic: "tm-pkill-denied"
-                  format: raw
-                - filter: "tm-pkill/ok/+"
-                  topic: "tm-pkill-ok"
-                  format: raw
-                """);
         try (KafkaBroker own = KafkaBroker.start("tm-pkill", Topics.AUTHORIZER)) {
             String kafka = own.bootstrap();
-            for (String topic : List.of("tm-pkill-denied", "tm-pkill-ok")) {
-                Topics.create(kafka, topic, Map.of());
-                Topics.denyWrites(kafka, topic);
-            }
-            // durable delivery: the records wait in the spool's log; a batch of 21, no flush by time
-            Map<String, String> env = environment("tm-pkill", kafka, map.toString());
-            env.put("KAFKA_BATCH_SIZE", "21");
-            env.put("KAFKA_INTERVAL", "3600");
+            // durable delivery: the records wait in the spool's log
+            Map<String, String> env = deniedAndOk(kafka, "tm-pkill");
+            Topics.denyWrites(kafka, "tm-pkill-denied");
+            Topics.denyWrites(kafka, "tm-pkill-ok");
             Path dir = Files.createTempDirectory("tm-pkill");
-            List<String> ok = IntStream.range(0, 20).mapToObj(i -> "ok " + i).toList();
             // 1: Kafka takes nothing; the 21 messages wait on disk, acknowledged to MQTT
-            try (BridgeProcess first = BridgeProcess.start(dir, env);
-                 Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            try (BridgeProcess first = BridgeProcess.start(dir, env)) {
                 first.awaitSubscribed(START);
-                publisher.publish("tm-pkill/denied/1", utf8("denied"), 1);
-                ok.forEach(text -> publisher.publish("tm-pkill/ok/1", utf8(text), 1));
-                publisher.flush();
+                publishDeniedThenOk("tm-pkill");
                 Awaitility.await("21 on disk, acknowledged, writes refused").atMost(ARRIVAL).until(() ->
                         first.metric("metamorphosis_spool_messages") == 21
                         && first.metric("metamorphosis_mqtt_unacknowledged_messages") == 0
@@ -537,7 +504,7 @@ class TopicMapIT {
             // leaves them out and they leave the spool ahead of the record before them. Killed then
             Topics.allowWrites(kafka, "tm-pkill-ok");
             try (BridgeProcess second = BridgeProcess.start(dir, env)) {
-                assertThat(Records.values(exactly(kafka, "tm-pkill-ok", 20))).isEqualTo(ok);
+                assertThat(Records.values(exactly(kafka, "tm-pkill-ok", 20))).isEqualTo(OK);
                 Awaitility.await("the 20 counted as written").atMost(ARRIVAL)
                         .until(() -> second.metric("metamorphosis_kafka_records_written_total") == 20);
                 double errors = second.metric("kafka_errors");
@@ -552,7 +519,7 @@ class TopicMapIT {
                 Awaitility.await("the spool empty").atMost(ARRIVAL)
                         .until(() -> third.metric("metamorphosis_spool_messages") == 0);
                 List<String> written = Records.values(Records.read(kafka, "tm-pkill-ok"));
-                assertThat(new ArrayList<>(new LinkedHashSet<>(written))).as("in order").isEqualTo(ok);
+                assertThat(new ArrayList<>(new LinkedHashSet<>(written))).as("in order").isEqualTo(OK);
                 assertThat(written.size() - 20).as("written again after the kill: the batch at most")
                         .isBetween(0, 20);
                 Traffic.report("RESULT | refused-record-kept-over-sigkill | durable | published 21 | delivered "
@@ -625,6 +592,40 @@ class TopicMapIT {
             return Files.writeString(file, yaml);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The payloads of the 20 messages behind the one Kafka refuses. */
+    private static final List<String> OK = IntStream.range(0, 20).mapToObj(i -> "ok " + i).toList();
+
+    /**
+     * A bridge's environment (durable delivery) for a batch over two Kafka topics: a map of two rules, raw,
+     * {@code <prefix>/denied/+} to topic {@code <prefix>-denied} and {@code <prefix>/ok/+} to {@code <prefix>-ok}, both
+     * created; a batch complete at 21 records, and no flush by time.
+     */
+    private static Map<String, String> deniedAndOk(String kafka, String prefix) {
+        Path map = writeMap(prefix, """
+                - filter: "%1$s/denied/+"
+                  topic: "%1$s-denied"
+                  format: raw
+                - filter: "%1$s/ok/+"
+                  topic: "%1$s-ok"
+                  format: raw
+                """.formatted(prefix));
+        Topics.create(kafka, prefix + "-denied", Map.of());
+        Topics.create(kafka, prefix + "-ok", Map.of());
+        Map<String, String> env = environment(prefix, kafka, map.toString());
+        env.put("KAFKA_BATCH_SIZE", "21");
+        env.put("KAFKA_INTERVAL", "3600");
+        return env;
+    }
+
+    /** Publishes at QoS 1 "denied" on {@code <prefix>/denied/1}, then {@link #OK} on {@code <prefix>/ok/1}. */
+    private static void publishDeniedThenOk(String prefix) {
+        try (Publisher publisher = new Publisher(Brokers.mqtt().url())) {
+            publisher.publish(prefix + "/denied/1", utf8("denied"), 1);
+            OK.forEach(text -> publisher.publish(prefix + "/ok/1", utf8(text), 1));
+            publisher.flush();
         }
     }
 
