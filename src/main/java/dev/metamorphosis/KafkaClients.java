@@ -50,12 +50,15 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
     /**
      * Of a failed batch's records that camel-kafka left without record metadata, marks those a failed write put in
      * Kafka all the same, as camel-kafka would have ({@link KafkaConstants#KAFKA_RECORD_META}). Waits for results not
-     * known yet: a record sent is written or expires within the producer's delivery timeout.
+     * known yet: a record sent is written or expires within the producer's delivery timeout, so at the latest that long
+     * from now.
      */
     public void markWritten(List<Exchange> records) {
         Map<Object, List<Sent>> sent = new IdentityHashMap<>();
+        long timeoutMs = 0;
         synchronized (failed) {
             for (Write write : failed) {
+                timeoutMs = Math.max(timeoutMs, write.deliveryTimeoutMs);
                 for (Sent s : write.sends) {
                     sent.computeIfAbsent(s.value, v -> new ArrayList<>(1)).add(s);
                 }
@@ -65,6 +68,7 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
         if (sent.isEmpty()) {
             return;
         }
+        long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         // a value object that two records of the batch share cannot tell them apart: both are written again
         Map<Object, Integer> shared = new IdentityHashMap<>();
         for (Exchange record : records) {
@@ -78,7 +82,7 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
                 continue;
             }
             for (Sent s : sends) {
-                RecordMetadata metadata = s.written();
+                RecordMetadata metadata = s.written(due);
                 if (metadata != null) {
                     record.getMessage().setHeader(KafkaConstants.KAFKA_RECORD_META, List.of(metadata));
                     break;
@@ -115,7 +119,7 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
         public Future<RecordMetadata> send(ProducerRecord<Object, Object> record) {
             Write write = writing.get();
             if (write == null) {
-                write = new Write(writing);
+                write = new Write(writing, deliveryTimeoutMs);
                 writing.set(write);
             }
             Future<RecordMetadata> result;
@@ -126,9 +130,7 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
                 failed(write);
                 throw e;
             }
-            Sent sent = new Sent(record.value(), result, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
-                    deliveryTimeoutMs) + TimeUnit.SECONDS.toNanos(5));
-            write.sends.add(sent);
+            write.sends.add(new Sent(record.value(), result));
             return new Result(write, result);
         }
     }
@@ -136,12 +138,15 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
     /** The records one thread sent before it read a result. */
     private static final class Write {
         final List<Sent> sends = new ArrayList<>();
+        /** The producer's {@code delivery.timeout.ms}. */
+        final long deliveryTimeoutMs;
         private final ThreadLocal<Write> writing;
         private boolean ended;
         boolean failed;
 
-        Write(ThreadLocal<Write> writing) {
+        Write(ThreadLocal<Write> writing, long deliveryTimeoutMs) {
             this.writing = writing;
+            this.deliveryTimeoutMs = deliveryTimeoutMs;
         }
 
         /** A result is read (on the thread that sent): the next send begins another write; this one is kept no more. */
@@ -155,11 +160,11 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
         }
     }
 
-    /** A record sent: its value, its result, and when that result is due at the latest. */
-    private record Sent(Object value, Future<RecordMetadata> result, long dueNanos) {
+    /** A record sent: its value and its result. */
+    private record Sent(Object value, Future<RecordMetadata> result) {
 
-        /** The record's metadata if Kafka has it; null if it failed, or no result came by the time it was due. */
-        RecordMetadata written() {
+        /** The record's metadata if Kafka has it; null if it failed, or no result came by {@code dueNanos}. */
+        RecordMetadata written(long dueNanos) {
             try {
                 return result.get(Math.max(0, dueNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException | TimeoutException e) {
