@@ -44,6 +44,12 @@ public final class KafkaBroker implements AutoCloseable {
     private static final String ARCHIVE = System.getProperty("kafka.class.archive");
     /** The JVM options for the class archive, once made; empty before, or if it could not be made. */
     private static List<String> archiveOptions;
+    /**
+     * Broker settings where failsafe gives some (pom.xml), before each test's own: the broker tests start some 30
+     * brokers, up to 9 of them at once, and most of the time they wait; the demo and the benchmark keep Kafka's
+     * defaults.
+     */
+    private static final String SETTINGS = System.getProperty("kafka.broker.settings", "");
 
     private final Path dir;
     private final int port;
@@ -177,6 +183,12 @@ public final class KafkaBroker implements AutoCloseable {
         p.put("transaction.state.log.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
+        for (String setting : SETTINGS.split(",")) {
+            if (setting.contains("=")) {
+                int eq = setting.indexOf('=');
+                p.put(setting.substring(0, eq).strip(), setting.substring(eq + 1).strip());
+            }
+        }
         if (proxy != null) {
             int externalPort = Ports.free();
             proxy.target(externalPort);
