@@ -82,6 +82,11 @@ public final class Benchmark {
     private final boolean showThreads = Boolean.getBoolean("bench.threads");
     private final List<Map<String, String>> rows = new ArrayList<>();
     private final Map<String, Double> raw = new HashMap<>();
+    /**
+     * The publisher's rate beside the faster of the two plain subscribers, by case: what it reaches when nothing
+     * holds it back.
+     */
+    private final Map<String, Double> freePublisher = new HashMap<>();
     private final Path out;
     private KafkaBroker kafka;
     private KafkaSide kafkaSide;
@@ -289,7 +294,11 @@ public final class Benchmark {
             double seconds = (t.lastArrival - run.startMillis()) / 1000.0;
             double rate = t.distinct() / seconds;
             Map<String, String> r = row(name, subscriber, "", 0, n, t, rate, null, null,
-                    limitedBy(run, t.lastArrival, "subscriber", after.machineBusy(before)));
+                    limitedBy(run, t.lastArrival, "subscriber", after.machineBusy(before),
+                            freePublisher.getOrDefault(name, 0.0)));
+            if (!subscriber.contains("forwarder")) {
+                freePublisher.merge(name, run.rate(), Math::max);
+            }
             r.put("broker_cpu_pct", percent(after.brokerShare(before, brokerPid >= 0)));
             r.put("machine_cpu_pct", percent(after.machineBusy(before)));
             System.out.printf("%-24s %,9.0f msg/s  %s (the publisher %,.0f msg/s)%n", name, rate, subscriber,
@@ -394,7 +403,7 @@ public final class Benchmark {
             Map<String, String> r = row(name, "bridge", delivery, replicas, n, t, rate,
                     rawCase == null ? null : raw.get(rawCase), perSecond > 0 ? t : null,
                     perSecond > 0 ? "rate " + perSecond + "/s" : limitedBy(run, t.lastArrival, "bridge",
-                            end.machineBusy(start)));
+                            end.machineBusy(start), freePublisher.getOrDefault(rawCase, 0.0)));
             r.put("bridge_cpu_s", String.format(Locale.ROOT, "%.1f", cpu));
             r.put("bridge_cpu_us_per_msg", String.format(Locale.ROOT, "%.0f", cpu * 1e6 / n));
             r.put("bridge_disk_bytes_per_msg", String.format(Locale.ROOT, "%.0f", (double) written / n));
@@ -575,14 +584,25 @@ public final class Benchmark {
     /**
      * The subscriber (or bridge) when it had the last message more than a second after the last publish: it fell
      * behind while the broker queued. Else the machine's CPU when it was 95 % busy or more (publisher, brokers and
-     * bridge share it: the publisher slowed with the rest), else the publisher.
+     * bridge share it: the publisher slowed with the rest). Else the subscriber when the publisher went at under 0.9
+     * of its rate beside the plain subscribers ({@code freePublisher}, 0 when not known): it kept up by holding the
+     * publisher back, through its acknowledgements and the broker's window. Else the publisher.
      */
-    private static String limitedBy(Load.Run run, long lastArrival, String consumer, double machineBusy) {
+    private static String limitedBy(Load.Run run, long lastArrival, String consumer, double machineBusy,
+                                    double freePublisher) {
         long lag = lastArrival - run.endMillis();
         if (lag > 1000) {
             return consumer + " (done " + lag + " ms after the last publish)";
         }
-        return machineBusy >= 0.95 ? "machine CPU (publisher, brokers and " + consumer + " share it)" : "publisher";
+        if (machineBusy >= 0.95) {
+            return "machine CPU (publisher, brokers and " + consumer + " share it)";
+        }
+        if (run.rate() < 0.9 * freePublisher) {
+            return String.format(Locale.ROOT,
+                    "%s (the publisher held to %.2f of its rate beside the plain subscribers)", consumer,
+                    run.rate() / freePublisher);
+        }
+        return "publisher";
     }
 
     private Map<String, String> row(String run, String subscriber, String delivery, int replicas, long published,
