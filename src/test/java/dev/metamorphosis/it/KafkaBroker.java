@@ -336,6 +336,7 @@ public final class KafkaBroker implements AutoCloseable {
      */
     @Override
     public void close() {
+        Records.forget(bootstrap());
         if (process != null && process.isAlive()) {
             thaw();
             process.destroy();
