@@ -51,7 +51,7 @@ public final class Records {
     /**
      * The number of records in the topic (end offsets), 0 if it does not exist. Any other failure to ask (the broker
      * down or erroring) throws: a count of 0 is an answer from the broker, never a failure to get one. The waits ask
-     * every 250 ms to 1 s, so the admin client of each broker is kept ({@link #forget}): a question took 17 ms of CPU
+     * every 250 ms to 1 s, so the admin client of each broker is kept ({@link #forget}): a question took 15 ms of CPU
      * in this JVM and 5 in the broker with a new client, 2 and 1.5 with a kept one. One that failed is dropped; the
      * next question makes another.
      */
