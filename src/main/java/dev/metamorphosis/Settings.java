@@ -171,8 +171,9 @@ public final class Settings implements CamelConfiguration {
         context.getComponent("seda", SedaComponent.class).setDefaultQueueFactory(new SpoolQueue.Factory());
         // Kafka's producers keep the results of a failed write, so its retry (Redelivery) leaves out every record Kafka
         // took; set here for the same reason
-        context.getComponent("kafka", KafkaComponent.class).setKafkaClientFactory(new KafkaClients());
-        var kafka = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
+        var kafkaComponent = context.getComponent("kafka", KafkaComponent.class);
+        kafkaComponent.setKafkaClientFactory(new KafkaClients());
+        var kafka = kafkaComponent.getConfiguration();
         kafka.setSaslJaasConfig(jaasConfig(resolved));
         // MQTT 5 user properties become record headers in order, repeated names kept; the class itself, not its name
         kafka.getAdditionalProperties().put("interceptor.classes", List.of(UserProperties.class));
