@@ -73,6 +73,7 @@ public final class MqttComponent extends PahoMqtt5Component {
      * Says which {@code CountingInputStream} Paho parses received packets through, and where it was loaded from: the
      * bridge's own reads a payload in one call, Paho 1.2.5's a byte per call (10 KiB messages: 0.30 instead of 0.52 x the
      * raw limit in the benchmark), which happens when the Paho jar comes before metamorphosis.jar on the class path.
+     * Then also warns when Paho's own {@code LoggerFactory} was loaded instead of the bridge's, for the same reason.
      */
     static void logPayloadReads() {
         Class<?> reader;
@@ -90,6 +91,21 @@ public final class MqttComponent extends PahoMqtt5Component {
             LOG.warn("MQTT payloads read a byte per call by {} from {}: put metamorphosis.jar before the Paho jar "
                     + "on the class path", PAYLOAD_READER, where);
         }
+        CodeSource factory = org.eclipse.paho.mqttv5.client.logging.LoggerFactory.class.getProtectionDomain()
+                .getCodeSource();
+        if (!sameSource(factory, MqttComponent.class.getProtectionDomain().getCodeSource())) {
+            LOG.warn("{} {}: a catalog and a class looked up for every MQTT acknowledgement; put metamorphosis.jar "
+                    + "before the Paho jar on the class path", PAHO_LOGGERS,
+                    factory == null ? "an unknown place" : factory.getLocation());
+        }
+    }
+
+    /** The start of the warning that Paho's own LoggerFactory was loaded, from where. */
+    static final String PAHO_LOGGERS = "Paho's loggers made by Paho's own "
+            + "org.eclipse.paho.mqttv5.client.logging.LoggerFactory from";
+
+    private static boolean sameSource(CodeSource a, CodeSource b) {
+        return a != null && b != null && a.getLocation() != null && a.getLocation().equals(b.getLocation());
     }
 
     static boolean readsInBulk(Class<?> reader) {

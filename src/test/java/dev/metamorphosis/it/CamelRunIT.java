@@ -50,9 +50,10 @@ class CamelRunIT {
     }
 
     @Test
-    void should_read_mqtt_payloads_through_the_bridges_own_counting_stream() {
+    void should_read_payloads_and_make_pahos_loggers_through_the_bridges_own_classes() {
         assertThat(camel.stdout()).contains(PayloadReadIT.BULK + "file:" + BridgeProcess.jar());
-        assertThat(camel.stdout() + camel.stderr()).doesNotContain(PayloadReadIT.BYTE_PER_CALL);
+        assertThat(camel.stdout() + camel.stderr()).doesNotContain(PayloadReadIT.BYTE_PER_CALL)
+                .doesNotContain(PayloadReadIT.PAHO_LOGGERS);
     }
 
     @Test

@@ -17,7 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The bridge's own {@code CountingInputStream}, which reads payloads in bulk, is the one Paho loads when the jar is
- * run as the README and the container run it; the start-up log says which one was loaded, and from where.
+ * run as the README and the container run it; the start-up log says which one was loaded, and from where. So is the
+ * bridge's own {@code LoggerFactory}: the start-up log warns when Paho's was loaded.
  */
 class PayloadReadIT {
 
@@ -25,6 +26,9 @@ class PayloadReadIT {
             + "org.eclipse.paho.mqttv5.common.packet.util.CountingInputStream from ";
     static final String BYTE_PER_CALL = "MQTT payloads read a byte per call by "
             + "org.eclipse.paho.mqttv5.common.packet.util.CountingInputStream from ";
+    /** The warning that Paho's own LoggerFactory was loaded instead of the bridge's (see LoggerFactoryTest). */
+    static final String PAHO_LOGGERS = "Paho's loggers made by Paho's own "
+            + "org.eclipse.paho.mqttv5.client.logging.LoggerFactory from ";
 
     @BeforeAll
     static void brokers() {
@@ -48,8 +52,10 @@ class PayloadReadIT {
         env.put("METAMORPHOSIS_JAR", BridgeProcess.pahoFirstJar(dir).toString());
         try (BridgeProcess bridge = BridgeProcess.start(BridgeProcess.repo(), env)) {
             bridge.awaitSubscribed(Duration.ofMinutes(2));
-            assertThat(bridge.stderr()).containsPattern(Pattern.quote(BYTE_PER_CALL + "file:" + BridgeProcess.jar()
-                    .resolveSibling("lib").resolve("org.eclipse.paho.mqttv5.client-")) + "[0-9.]+\\.jar");
+            String pahoJar = Pattern.quote("file:" + BridgeProcess.jar().resolveSibling("lib")
+                    .resolve("org.eclipse.paho.mqttv5.client-")) + "[0-9.]+\\.jar";
+            assertThat(bridge.stderr()).containsPattern(Pattern.quote(BYTE_PER_CALL) + pahoJar);
+            assertThat(bridge.stderr()).containsPattern(Pattern.quote(PAHO_LOGGERS) + pahoJar);
             assertThat(bridge.stdout()).doesNotContain(BULK);
         }
     }
@@ -59,7 +65,7 @@ class PayloadReadIT {
         try (BridgeProcess bridge = BridgeProcess.run(BridgeProcess.repo(), environment(prefix), command)) {
             bridge.awaitSubscribed(Duration.ofMinutes(2));
             assertThat(bridge.stdout()).contains(BULK + "file:" + BridgeProcess.jar());
-            assertThat(bridge.stderr()).doesNotContain(BYTE_PER_CALL);
+            assertThat(bridge.stderr()).doesNotContain(BYTE_PER_CALL).doesNotContain(PAHO_LOGGERS);
 
             List<String> expected = new ArrayList<>();
             try (Publisher publisher = new Publisher(Brokers.mqtt().url())) {

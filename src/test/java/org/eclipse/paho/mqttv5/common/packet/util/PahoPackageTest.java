@@ -1,12 +1,10 @@
 package org.eclipse.paho.mqttv5.common.packet.util;
 
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 
+import dev.metamorphosis.SignedPahoJvm;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.MqttPersistable;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
@@ -78,18 +76,8 @@ class PahoPackageTest {
 
     @Test
     void should_parse_publishes_in_a_jvm_that_honours_the_paho_jars_signature(@TempDir Path dir) throws Exception {
-        // the Paho jar's signature has a SHA-1 timestamp, which Java 17.0.5 and later ignore by default: allow it
-        Path security = Files.writeString(dir.resolve("java.security"),
-                "jdk.jar.disabledAlgorithms=MD2, MD5, RSA keySize < 1024, DSA keySize < 1024\n");
-        String classPath = String.join(File.pathSeparator, location(CountingInputStream.class),
-                location(PahoPackageTest.class), location(MqttWireMessage.class));
-        Path out = dir.resolve("out");
-        Process java = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djava.security.properties=" + security, "-cp", classPath, PahoPackageTest.class.getName())
-                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        assertThat(java.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(Files.readString(out)).isEqualTo("Paho signed: true, payloads equal: true, true\n");
-        assertThat(java.exitValue()).isZero();
+        assertThat(SignedPahoJvm.run(dir, PahoPackageTest.class, CountingInputStream.class, PahoPackageTest.class,
+                MqttWireMessage.class)).isEqualTo("Paho signed: true, payloads equal: true, true\n");
     }
 
     /** In a JVM of its own: whether Paho's classes are signed there, and whether it parses publishes whole. */
@@ -118,9 +106,5 @@ class PahoPackageTest {
 
     private static MqttPublish storedAndReadBack() throws Exception {
         return (MqttPublish) MqttWireMessage.createWireMessage((MqttPersistable) publish());
-    }
-
-    private static String location(Class<?> type) throws Exception {
-        return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
     }
 }
