@@ -3,9 +3,9 @@ package org.eclipse.paho.mqttv5.client.logging;
 import java.util.ResourceBundle;
 
 /**
- * What Paho 1.2.5 logs through: the bridge's own copy of the interface, with the same constants and methods, because
- * {@link LoggerFactory} of this package is the bridge's own and the package must come from one jar (see there). The
- * bridge's implementation is {@code dev.metamorphosis.PahoLog}.
+ * What Paho 1.2.5 logs through: the bridge's own declaration of Paho's interface, the same constants and methods,
+ * because {@link LoggerFactory} of this package is the bridge's own and the package must come from one jar (see
+ * there). The bridge's implementation is {@code dev.metamorphosis.PahoLog}.
  */
 public interface Logger {
 

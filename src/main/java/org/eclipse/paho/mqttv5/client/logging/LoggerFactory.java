@@ -13,7 +13,7 @@ import java.util.logging.LogManager;
  * <p>
  * Paho makes a logger for every token ({@code Token}'s constructor), so for every acknowledgement the bridge sends: its
  * own factory then looks the catalog up with {@code ResourceBundle.getBundle}, and the logger's class with
- * {@code Class.forName}, and makes the logger by reflection. That was 5 % of the bridge's CPU samples at 200 B
+ * {@code Class.forName}, and makes the logger by reflection. That was 4-5 % of the bridge's CPU samples at 200 B
  * (docs/performance.md, "Paho's loggers").
  * <p>
  * What upstream Paho should change (org.eclipse.paho.mqttv5.client 1.2.5, and the MQTT 3 client's class of the same
