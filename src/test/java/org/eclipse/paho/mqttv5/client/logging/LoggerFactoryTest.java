@@ -15,7 +15,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The bridge's own {@code LoggerFactory}, loaded in place of Paho's: a new logger for each caller, as Paho's makes,
- * with Paho's catalog, from a catalog and a class looked up once.
+ * with Paho's catalog; of the class {@code setLogger} names; Paho's exception for a class or catalog not there; and
+ * the whole package from one jar where the Paho jar's signature counts. (That it looks the catalog and the class up
+ * once is a matter of speed: docs/performance.md, "Paho's loggers".)
  */
 class LoggerFactoryTest {
 
