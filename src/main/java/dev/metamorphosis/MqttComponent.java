@@ -67,13 +67,13 @@ public final class MqttComponent extends PahoMqtt5Component {
     protected void doStart() throws Exception {
         super.doStart();
         logPayloadReads();
+        logLoggerFactory();
     }
 
     /**
      * Says which {@code CountingInputStream} Paho parses received packets through, and where it was loaded from: the
      * bridge's own reads a payload in one call, Paho 1.2.5's a byte per call (10 KiB messages: 0.30 instead of 0.52 x the
      * raw limit in the benchmark), which happens when the Paho jar comes before metamorphosis.jar on the class path.
-     * Then also warns when Paho's own {@code LoggerFactory} was loaded instead of the bridge's, for the same reason.
      */
     static void logPayloadReads() {
         Class<?> reader;
@@ -83,26 +83,35 @@ public final class MqttComponent extends PahoMqtt5Component {
             LOG.warn("MQTT payloads: Paho has no {}", PAYLOAD_READER);
             return;
         }
-        CodeSource source = reader.getProtectionDomain().getCodeSource();
-        Object where = source == null ? "an unknown place" : source.getLocation();
+        Object where = where(reader.getProtectionDomain().getCodeSource());
         if (readsInBulk(reader)) {
             LOG.info("MQTT payloads read in bulk by {} from {}", PAYLOAD_READER, where);
         } else {
             LOG.warn("MQTT payloads read a byte per call by {} from {}: put metamorphosis.jar before the Paho jar "
                     + "on the class path", PAYLOAD_READER, where);
         }
-        CodeSource factory = org.eclipse.paho.mqttv5.client.logging.LoggerFactory.class.getProtectionDomain()
-                .getCodeSource();
-        if (!sameSource(factory, MqttComponent.class.getProtectionDomain().getCodeSource())) {
-            LOG.warn("{} {}: a catalog and a class looked up for every MQTT acknowledgement; put metamorphosis.jar "
-                    + "before the Paho jar on the class path", PAHO_LOGGERS,
-                    factory == null ? "an unknown place" : factory.getLocation());
-        }
     }
 
     /** The start of the warning that Paho's own LoggerFactory was loaded, from where. */
     static final String PAHO_LOGGERS = "Paho's loggers made by Paho's own "
             + "org.eclipse.paho.mqttv5.client.logging.LoggerFactory from";
+
+    /**
+     * Warns when Paho's own {@code LoggerFactory} was loaded instead of the bridge's, which happens for the same reason
+     * (see {@link #logPayloadReads}): Paho's looks up a catalog and a class for every MQTT acknowledgement.
+     */
+    static void logLoggerFactory() {
+        CodeSource factory = org.eclipse.paho.mqttv5.client.logging.LoggerFactory.class.getProtectionDomain()
+                .getCodeSource();
+        if (!sameSource(factory, MqttComponent.class.getProtectionDomain().getCodeSource())) {
+            LOG.warn("{} {}: a catalog and a class looked up for every MQTT acknowledgement; put metamorphosis.jar "
+                    + "before the Paho jar on the class path", PAHO_LOGGERS, where(factory));
+        }
+    }
+
+    private static Object where(CodeSource source) {
+        return source == null ? "an unknown place" : source.getLocation();
+    }
 
     private static boolean sameSource(CodeSource a, CodeSource b) {
         return a != null && b != null && a.getLocation() != null && a.getLocation().equals(b.getLocation());
