@@ -264,14 +264,8 @@ public final class Benchmark {
             if (!variant.contains(":")) {
                 continue;
             }
-            Map<String, String> env = new LinkedHashMap<>();
-            for (String setting : variant.substring(variant.indexOf(':') + 1).split(",")) {
-                if (setting.contains("=")) {
-                    env.put(setting.substring(0, setting.indexOf('=')).strip(),
-                            setting.substring(setting.indexOf('=') + 1).strip());
-                }
-            }
-            out.put(variant.substring(0, variant.indexOf(':')).strip(), env);
+            out.put(variant.substring(0, variant.indexOf(':')).strip(),
+                    KafkaBroker.settings(variant.substring(variant.indexOf(':') + 1)));
         }
         return out;
     }

@@ -183,12 +183,7 @@ public final class KafkaBroker implements AutoCloseable {
         p.put("transaction.state.log.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
-        for (String setting : SETTINGS.split(",")) {
-            if (setting.contains("=")) {
-                int eq = setting.indexOf('=');
-                p.put(setting.substring(0, eq).strip(), setting.substring(eq + 1).strip());
-            }
-        }
+        p.putAll(settings(SETTINGS));
         if (proxy != null) {
             int externalPort = Ports.free();
             proxy.target(externalPort);
@@ -355,5 +350,20 @@ public final class KafkaBroker implements AutoCloseable {
                 System.err.println("Kafka's records in " + dir + " not deleted: " + e);
             }
         }
+    }
+
+    /**
+     * {@code key=value} settings separated by commas, in order, each side stripped; a part without {@code =} is
+     * ignored. For failsafe's {@code kafka.broker.settings}, and the benchmark's variants.
+     */
+    public static Map<String, String> settings(String commaSeparated) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (String setting : commaSeparated.split(",")) {
+            int eq = setting.indexOf('=');
+            if (eq >= 0) {
+                settings.put(setting.substring(0, eq).strip(), setting.substring(eq + 1).strip());
+            }
+        }
+        return settings;
     }
 }
