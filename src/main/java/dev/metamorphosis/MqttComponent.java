@@ -178,8 +178,13 @@ public final class MqttComponent extends PahoMqtt5Component {
 
     /** One MQTT connection and subscription, feeding its route. */
     static final class Subscriber extends DefaultConsumer implements MqttCallback {
+        /** What closing the acknowledgements' thread waits at most: it has only Paho's queue to write to. */
+        private static final long ACKS_CLOSE_MILLIS = 5000;
+
         private volatile MqttAsyncClient client;
         private volatile PahoThreads threads;
+        /** QoS 1 acknowledgements, sent in bursts by a thread of their own. */
+        private volatile Acknowledgements acks;
 
         Subscriber(SubscriberEndpoint endpoint, Processor processor) {
             super(endpoint, processor);
@@ -213,6 +218,7 @@ public final class MqttComponent extends PahoMqtt5Component {
             c.setManualAcks(config.isManualAcksEnabled());
             c.setCallback(this);
             this.threads = threads;
+            acks = new Acknowledgements(id -> acknowledge(c, id, 1), "MQTT Ack: " + config.getClientId());
             client = c; // before connecting: the session's messages come at once, and are acknowledged through it
             long timeout = config.getConnectionTimeout() * 1000L;
             try {
@@ -222,6 +228,7 @@ public final class MqttComponent extends PahoMqtt5Component {
             } catch (MqttException e) {
                 client = null;
                 component().errors.incrementAndGet();
+                acks.close(ACKS_CLOSE_MILLIS);
                 close(c, threads);
                 throw e;
             }
@@ -239,6 +246,9 @@ public final class MqttComponent extends PahoMqtt5Component {
             component().subscribers.remove(this);
             MqttAsyncClient c = client;
             client = null;
+            if (acks != null) {
+                acks.close(ACKS_CLOSE_MILLIS); // what was handed over goes before the disconnect
+            }
             if (c != null) {
                 if (c.isConnected() && configuration().isCleanStart()) {
                     c.unsubscribe(getEndpoint().getTopic()).waitForCompletion(5000);
@@ -277,6 +287,7 @@ public final class MqttComponent extends PahoMqtt5Component {
             }
             if (configuration().isManualAcksEnabled() && message.getQos() > 0) {
                 MqttAsyncClient c = client;
+                Acknowledgements a = acks;
                 int id = message.getId();
                 int qos = message.getQos();
                 component().unacknowledged.incrementAndGet();
@@ -289,21 +300,30 @@ public final class MqttComponent extends PahoMqtt5Component {
                     @Override
                     public void onComplete(Exchange done) {
                         component().unacknowledged.decrementAndGet();
-                        try {
-                            if (qos == 2) {
-                                Qos2.release(c, id);
-                            } else {
-                                c.messageArrivedComplete(id, qos);
-                            }
-                        } catch (MqttException e) {
-                            LOG.warn("Could not acknowledge MQTT message {} on {}: {} (the broker delivers it again)",
-                                    id, topic, e.getMessage());
+                        if (qos == 1) {
+                            a.add(id);
+                        } else {
+                            acknowledge(c, id, qos);
                         }
                     }
                 });
             }
             AsyncCallback done = defaultConsumerCallback(exchange, true);
             getAsyncProcessor().process(exchange, done);
+        }
+
+        /** Sends the acknowledgement of a message (QoS 2: takes it out of Paho's store). */
+        private void acknowledge(MqttAsyncClient c, int id, int qos) {
+            try {
+                if (qos == 2) {
+                    Qos2.release(c, id);
+                } else {
+                    c.messageArrivedComplete(id, qos);
+                }
+            } catch (MqttException e) {
+                LOG.warn("Could not acknowledge MQTT message {} of subscription {}: {} (the broker delivers it again)",
+                        id, getEndpoint().getTopic(), e.getMessage());
+            }
         }
 
         @Override

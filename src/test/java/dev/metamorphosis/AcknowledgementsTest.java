@@ -1,0 +1,97 @@
+package dev.metamorphosis;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The thread that sends QoS 1 acknowledgements: every one handed over is sent once, in order, also when the subscriber
+ * closes it (it closes it before the MQTT disconnect, so an acknowledgement left queued would make the broker deliver
+ * the message again). Whether bursts make the bridge cheaper is the benchmark's to say.
+ */
+class AcknowledgementsTest {
+
+    private record Sent(int id, String thread) {
+    }
+
+    private final List<Sent> sent = Collections.synchronizedList(new ArrayList<>());
+
+    private void record(int id) {
+        sent.add(new Sent(id, Thread.currentThread().getName()));
+    }
+
+    private List<Integer> ids() {
+        synchronized (sent) {
+            return sent.stream().map(Sent::id).toList();
+        }
+    }
+
+    @Test
+    void should_send_every_acknowledgement_once_in_order_on_its_own_thread() throws InterruptedException {
+        Acknowledgements acks = new Acknowledgements(this::record, "MQTT Ack: test");
+        IntStream.range(0, 100_000).forEach(acks::add);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> sent.size() >= 100_000);
+        acks.close(30_000);
+
+        assertThat(ids()).containsExactlyElementsOf(IntStream.range(0, 100_000).boxed().toList());
+        assertThat(sent).extracting(Sent::thread).containsOnly("MQTT Ack: test");
+    }
+
+    @Test
+    void should_send_what_is_queued_before_close_returns() throws Exception {
+        CountDownLatch sending = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Acknowledgements acks = new Acknowledgements(id -> {
+            if (id == 0) {
+                sending.countDown();
+                awaitQuietly(release);
+            }
+            record(id);
+        }, "MQTT Ack: test");
+        acks.add(0);
+        assertThat(sending.await(30, TimeUnit.SECONDS)).as("the first acknowledgement is being sent").isTrue();
+        IntStream.range(1, 1_000).forEach(acks::add); // queued behind it
+
+        CompletableFuture<List<Integer>> sentWhenClosed = CompletableFuture.supplyAsync(() -> {
+            try {
+                acks.close(30_000);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return ids();
+        });
+        release.countDown();
+
+        assertThat(sentWhenClosed.get(60, TimeUnit.SECONDS)).as("sent by the time close returned")
+                .containsExactlyElementsOf(IntStream.range(0, 1_000).boxed().toList());
+    }
+
+    @Test
+    void should_send_on_the_callers_thread_once_closed() throws InterruptedException {
+        Acknowledgements acks = new Acknowledgements(this::record, "MQTT Ack: test");
+        acks.close(30_000);
+
+        acks.add(7);
+
+        assertThat(sent).containsExactly(new Sent(7, Thread.currentThread().getName()));
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
