@@ -5,6 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * The QoS 1 acknowledgements (PUBACK) of one MQTT client, sent by a thread of their own: those that gather while it
  * sends go in one burst. Paho's {@code messageArrivedComplete} queues the PUBACK and wakes Paho's sender thread for
@@ -15,6 +18,8 @@ import java.util.function.IntConsumer;
  * subscriber closes this before it disconnects, so no acknowledgement handed over is left behind.
  */
 final class Acknowledgements {
+
+    private static final Logger LOG = LoggerFactory.getLogger("mqtt");
 
     private final IntConsumer send;
     private final Thread sender;
@@ -73,7 +78,12 @@ final class Acknowledgements {
                 queue.clear();
             }
             for (int id : burst) {
-                send.accept(id);
+                try {
+                    send.accept(id);
+                } catch (RuntimeException e) { // one that fails must not stop those behind it
+                    LOG.warn("Could not acknowledge MQTT message {}: {} (the broker delivers it again)", id,
+                            e.toString());
+                }
             }
             burst.clear();
         }

@@ -78,6 +78,23 @@ class AcknowledgementsTest {
     }
 
     @Test
+    void should_go_on_sending_after_one_that_fails() throws InterruptedException {
+        Acknowledgements acks = new Acknowledgements(id -> {
+            if (id == 1) {
+                throw new IllegalStateException("refused on purpose");
+            }
+            record(id);
+        }, "MQTT Ack: test");
+        IntStream.range(0, 100).forEach(acks::add);
+
+        await("every acknowledgement but the one that failed").atMost(Duration.ofSeconds(30))
+                .until(() -> sent.size() >= 99);
+        acks.close(30_000);
+
+        assertThat(ids()).containsExactlyElementsOf(IntStream.range(0, 100).filter(i -> i != 1).boxed().toList());
+    }
+
+    @Test
     void should_send_on_the_callers_thread_once_closed() throws InterruptedException {
         Acknowledgements acks = new Acknowledgements(this::record, "MQTT Ack: test");
         acks.close(30_000);
