@@ -7,6 +7,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +93,7 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
     }
 
     private void failed(Write write) {
+        write.producer.careful = true;
         synchronized (failed) {
             if (!write.failed) {
                 write.failed = true;
@@ -103,11 +105,21 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
         }
     }
 
-    /** Kafka's producer; a send without a callback (camel-kafka's synchronous write) is kept with its write. */
+    /**
+     * Kafka's producer; a send without a callback (camel-kafka's synchronous write) is kept with its write.
+     * <p>
+     * After a write failed, the next write sends its first record alone and waits for its result: only once Kafka has
+     * it are the others sent; if it failed, they are not sent at all (their results fail at once). Kafka's producer
+     * goes on sending the requests behind one that failed for good, so a topic whose writes are allowed again (an ACL,
+     * a quota) between two requests would take the second and refuse the first, which the retry would then write
+     * after it: out of order (StalledPipelineIT saw it once).
+     */
     private final class Tracking extends KafkaProducer<Object, Object> {
 
         private final ThreadLocal<Write> writing = new ThreadLocal<>();
         private final long deliveryTimeoutMs;
+        /** The last write failed: the next one begins with a record alone. */
+        private volatile boolean careful;
 
         Tracking(Properties props) {
             super(props);
@@ -118,9 +130,13 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
         @Override
         public Future<RecordMetadata> send(ProducerRecord<Object, Object> record) {
             Write write = writing.get();
-            if (write == null) {
-                write = new Write(writing, deliveryTimeoutMs);
+            boolean first = write == null;
+            if (first) {
+                write = new Write(this, writing, deliveryTimeoutMs);
                 writing.set(write);
+            }
+            if (write.refused != null) { // the first record of this careful write failed: this one is not sent
+                return CompletableFuture.failedFuture(write.refused);
             }
             Future<RecordMetadata> result;
             try {
@@ -131,6 +147,21 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
                 throw e;
             }
             write.sends.add(new Sent(record.value(), result));
+            if (first && careful) {
+                try {
+                    result.get(deliveryTimeoutMs + 1000, TimeUnit.MILLISECONDS);
+                    careful = false;
+                } catch (ExecutionException e) {
+                    write.refused = new IllegalStateException("not sent: the record before it in this write failed ("
+                            + e.getCause() + ")", e.getCause());
+                } catch (TimeoutException e) {
+                    write.refused = new IllegalStateException("not sent: the record before it in this write got no "
+                            + "result", e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    write.refused = new IllegalStateException("not sent: interrupted", e);
+                }
+            }
             return new Result(write, result);
         }
     }
@@ -140,11 +171,15 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
         final List<Sent> sends = new ArrayList<>();
         /** The producer's {@code delivery.timeout.ms}. */
         final long deliveryTimeoutMs;
+        final Tracking producer;
         private final ThreadLocal<Write> writing;
         private boolean ended;
         boolean failed;
+        /** Why the records after the first are not sent (a careful write whose first record failed). */
+        Exception refused;
 
-        Write(ThreadLocal<Write> writing, long deliveryTimeoutMs) {
+        Write(Tracking producer, ThreadLocal<Write> writing, long deliveryTimeoutMs) {
+            this.producer = producer;
             this.writing = writing;
             this.deliveryTimeoutMs = deliveryTimeoutMs;
         }
