@@ -59,7 +59,7 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
         long timeoutMs = 0;
         synchronized (failed) {
             for (Write write : failed) {
-                timeoutMs = Math.max(timeoutMs, write.deliveryTimeoutMs);
+                timeoutMs = Math.max(timeoutMs, write.producer.deliveryTimeoutMs);
                 for (Sent s : write.sends) {
                     sent.computeIfAbsent(s.value, v -> new ArrayList<>(1)).add(s);
                 }
@@ -132,7 +132,7 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
             Write write = writing.get();
             boolean first = write == null;
             if (first) {
-                write = new Write(this, writing, deliveryTimeoutMs);
+                write = new Write(this);
                 writing.set(write);
             }
             if (write.refused != null) { // the first record of this careful write failed: this one is not sent
@@ -169,27 +169,23 @@ public final class KafkaClients extends DefaultKafkaClientFactory {
     /** The records one thread sent before it read a result. */
     private static final class Write {
         final List<Sent> sends = new ArrayList<>();
-        /** The producer's {@code delivery.timeout.ms}. */
-        final long deliveryTimeoutMs;
+        /** The producer that sends it (its {@code delivery.timeout.ms}, the write under way on each thread). */
         final Tracking producer;
-        private final ThreadLocal<Write> writing;
         private boolean ended;
         boolean failed;
         /** Why the records after the first are not sent (a careful write whose first record failed). */
         Exception refused;
 
-        Write(Tracking producer, ThreadLocal<Write> writing, long deliveryTimeoutMs) {
+        Write(Tracking producer) {
             this.producer = producer;
-            this.writing = writing;
-            this.deliveryTimeoutMs = deliveryTimeoutMs;
         }
 
         /** A result is read (on the thread that sent): the next send begins another write; this one is kept no more. */
         void end() {
             if (!ended) {
                 ended = true;
-                if (writing.get() == this) {
-                    writing.remove();
+                if (producer.writing.get() == this) {
+                    producer.writing.remove();
                 }
             }
         }
