@@ -410,7 +410,13 @@ final class SpoolLog implements AutoCloseable {
                 throw e;
             }
             rolled.addAll(started);
+            int flushed = buffer.limit();
             buffer.clear();
+            // grown for what waited through a slow sync (up to Spool's 16 MiB), it would stay that size for good in
+            // the old generation, and the heap sized around it: halved at each write that filled under a quarter
+            if (buffer.capacity() > BUFFER && flushed < buffer.capacity() / 4) {
+                buffer = ByteBuffer.allocate(Math.max(BUFFER, buffer.capacity() / 2));
+            }
             return ends;
         } finally {
             appendLock.unlock();

@@ -219,6 +219,35 @@ class SpoolLogTest {
     }
 
     @Test
+    void should_give_back_the_buffer_a_burst_grew_once_writes_are_small_again() throws IOException {
+        byte[] value = new byte[1 << 20];
+        long empty = usedHeapAfterGc();
+        try (SpoolLog log = SpoolLog.open(dir, SpoolLog.DEFAULT_SEGMENT_BYTES)) {
+            // 40 MiB waiting for one write, as through a slow sync: the buffer grows to 64 MiB to hold them
+            for (int n = 0; n < 40; n++) {
+                log.append(new SpoolLog.Entry(n, "t", null, null, List.of(), value));
+            }
+            log.flush();
+            long grown = usedHeapAfterGc() - empty;
+            for (int n = 0; n < 8; n++) {
+                write(log, n, 1);
+            }
+            long after = usedHeapAfterGc() - empty;
+            System.out.println("RESULT | spool log | heap held after a 40 MiB write: " + (grown >> 20)
+                               + " MiB; after 8 small writes: " + (after >> 20) + " MiB");
+            assertThat(grown).as("heap held while the burst's buffer is kept").isGreaterThan(40L << 20);
+            assertThat(after).as("heap held after 8 small writes").isLessThanOrEqualTo(4L << 20);
+            assertThat(log.read(log.acked(), log.end(), 100, Long.MAX_VALUE)).as("records kept").hasSize(48);
+        }
+    }
+
+    private static long usedHeapAfterGc() {
+        System.gc();
+        System.gc();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    @Test
     void should_refuse_a_spool_of_another_format_version() throws IOException {
         Files.write(dir.resolve(SpoolLog.name(0)), ByteBuffer.allocate(12).put("MTMSPOOL".getBytes(
                 StandardCharsets.US_ASCII)).putInt(99).array());
