@@ -106,6 +106,9 @@ public final class Spool implements CamelContextAware {
     private long written;
     private long inMemory;
     private long inMemoryBytes;
+    /** Records waiting for their sync that keep their entry, for the window once synced (lock held), and its bytes. */
+    private long waiting;
+    private long waitingBytes;
     private volatile long fedTo;
     /** Records queued so far (thread spool-sync), and the first of them not yet acknowledged by Kafka. */
     private long fedSeq;
@@ -204,7 +207,8 @@ public final class Spool implements CamelContextAware {
 
     /**
      * A record waiting for the sync that makes it durable, then for its MQTT acknowledgement: not its message's
-     * exchange, which would keep the payload, the headers and the MQTT properties in memory until then.
+     * exchange, which would keep the payload, the headers and the MQTT properties in memory until then. Its entry only
+     * while the memory window has room for it once synced, else null: it is read back from the log when there is.
      */
     private record Pending(SpoolLog.Entry entry, int size, List<Synchronization> acks) {
     }
@@ -236,7 +240,15 @@ public final class Spool implements CamelContextAware {
                 Batch.detach(exchange); // never acknowledged: the broker delivers it again
                 return;
             }
-            pending.add(new Pending(entry, log.append(entry), Batch.detach(exchange)));
+            int framed = log.append(entry);
+            // during a slow sync tens of thousands of records wait (UNWRITTEN_LIMIT): when Kafka is behind and the
+            // window full, keeping each one's entry beside its frame in the log's buffer doubled what they held
+            boolean keep = inMemory + waiting < window() && inMemoryBytes + waitingBytes < WINDOW_BYTES;
+            if (keep) {
+                waiting++;
+                waitingBytes += entry.value().length;
+            }
+            pending.add(new Pending(keep ? entry : null, framed, Batch.detach(exchange)));
             work.signal();
         } finally {
             lock.unlock();
@@ -601,9 +613,15 @@ public final class Spool implements CamelContextAware {
         lock.lock();
         try {
             syncedTo = ends[ends.length - 1];
+            for (Pending p : group) {
+                if (p.entry() != null) {
+                    waiting--;
+                    waitingBytes -= p.entry().value().length;
+                }
+            }
             for (int i = 0; i < group.size(); i++) {
                 long from = i == 0 ? written : ends[i - 1];
-                if (fedTo != from || !memoryRoom()) {
+                if (fedTo != from || !memoryRoom() || group.get(i).entry() == null) {
                     break; // read back from the log, in order, when there is room
                 }
                 queue(group.get(i).entry(), ends[i], group.get(i).size());
