@@ -241,7 +241,8 @@ class SpoolLogTest {
         }
     }
 
-    private static long usedHeapAfterGc() {
+    /** Heap in use after a full collection, in bytes. */
+    static long usedHeapAfterGc() {
         System.gc();
         System.gc();
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();

@@ -1,6 +1,5 @@
 package dev.metamorphosis;
 
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,15 +58,7 @@ class SpoolTest {
             CamelContext context = main.getCamelContext();
             Spool spool = context.getRegistry().lookupByNameAndType("spool", Spool.class);
             spool.open();
-            spool.log().force = channel -> {
-                syncing.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                channel.force(false);
-            };
+            holdSyncs(spool, syncing, release);
             for (int i = 0; i < 3; i++) {
                 int n = i;
                 Exchange exchange = new DefaultExchange(context);
@@ -206,26 +197,18 @@ class SpoolTest {
             }
             Awaitility.await("the window's records synced").atMost(Duration.ofSeconds(60))
                     .until(() -> acknowledged.get() == WINDOW);
-            spool.log().force = channel -> {
-                syncing.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                channel.force(false);
-            };
+            holdSyncs(spool, syncing, release);
             spool.append(numbered(context, appended++, acknowledged));
             assertThat(syncing.await(30, TimeUnit.SECONDS)).as("a sync of the disk began").isTrue();
             // past 8 MiB waiting, the log's buffer has grown to 16 MiB (UNWRITTEN_LIMIT), where it stays
             while (spool.unwritten() <= 8L << 20) {
                 spool.append(numbered(context, appended++, acknowledged));
             }
-            long before = usedHeapAfterGc();
+            long before = SpoolLogTest.usedHeapAfterGc();
             for (int i = 0; i < measured; i++) {
                 spool.append(numbered(context, appended++, acknowledged));
             }
-            perRecord = (usedHeapAfterGc() - before) / measured;
+            perRecord = (SpoolLogTest.usedHeapAfterGc() - before) / measured;
             assertThat(spool.unwritten()).as("still within the buffer as it was").isLessThanOrEqualTo(UNWRITTEN_LIMIT);
             assertThat(acknowledged.get()).as("none acknowledged while the sync is held").isEqualTo(WINDOW);
             release.countDown();
@@ -268,9 +251,16 @@ class SpoolTest {
         return exchange;
     }
 
-    private static long usedHeapAfterGc() {
-        System.gc();
-        System.gc();
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    /** From now on each sync of the spool's disk counts {@code syncing} down, then waits for {@code release}. */
+    private static void holdSyncs(Spool spool, CountDownLatch syncing, CountDownLatch release) {
+        spool.log().force = channel -> {
+            syncing.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            channel.force(false);
+        };
     }
 }
