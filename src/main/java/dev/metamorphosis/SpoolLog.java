@@ -2,6 +2,7 @@ package dev.metamorphosis;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -473,9 +474,9 @@ final class SpoolLog implements AutoCloseable {
         }
         try {
             for (Segment s : toSync) {
-                force.force(s.channel);
+                force(s);
             }
-            force.force(current.channel);
+            force(current);
             if (created) {
                 try (FileChannel folder = FileChannel.open(dir, StandardOpenOption.READ)) {
                     folder.force(true); // a new file's name is durable once its folder is synced
@@ -490,6 +491,21 @@ final class SpoolLog implements AutoCloseable {
                 appendLock.unlock();
             }
             throw e;
+        }
+    }
+
+    /**
+     * Syncs a segment's file, unless Kafka has had all of it and it was deleted meanwhile: a segment that filled at the
+     * end of one write is in the next sync's list, though its records were synced before, and Kafka may take them
+     * first. Before, its closed file failed that sync and, put back in the list, every sync after it.
+     */
+    private void force(Segment segment) throws IOException {
+        try {
+            force.force(segment.channel);
+        } catch (ClosedChannelException e) {
+            if (segments.get(segment.base) == segment) {
+                throw e;
+            }
         }
     }
 

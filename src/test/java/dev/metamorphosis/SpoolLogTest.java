@@ -218,6 +218,41 @@ class SpoolLogTest {
         }
     }
 
+    /**
+     * A segment that filled at the end of one write goes into the next sync's list when the next write starts a new
+     * one; Kafka may have its records by then (they were synced before) and the segment deleted. The sync has nothing
+     * left to do for it: it must not fail on its closed file, and fail again at every try, for good.
+     */
+    @Test
+    void should_sync_after_kafka_took_a_whole_segment_the_sync_still_listed() throws IOException {
+        long segmentBytes = 16 * 1024;
+        try (SpoolLog log = SpoolLog.open(dir, segmentBytes)) {
+            long acknowledged = 0;
+            long count = 0;
+            long bytes = 0;
+            int deleted = 0;
+            for (int n = 0; n < 200; n++) {
+                int before = segments().size();
+                int size = log.append(entry(n));
+                long[] ends = log.flush();
+                if (segments().size() > before) {
+                    // this write started a new segment: Kafka takes everything before it, the full segment goes
+                    log.acknowledge(ends[0] - size, count, bytes);
+                    acknowledged = ends[0] - size;
+                    deleted++;
+                    count = 0;
+                    bytes = 0;
+                }
+                log.sync();
+                count++;
+                bytes += size;
+            }
+            assertThat(deleted).as("segments Kafka took wholly while the next sync still listed them").isPositive();
+            assertThat(log.read(acknowledged, log.end(), 1000, Long.MAX_VALUE)).as("records after the last of them")
+                    .hasSize((int) count);
+        }
+    }
+
     @Test
     void should_give_back_the_buffer_a_burst_grew_once_writes_are_small_again() throws IOException {
         byte[] value = new byte[1 << 20];
