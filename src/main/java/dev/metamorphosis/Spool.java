@@ -243,7 +243,7 @@ public final class Spool implements CamelContextAware {
             int framed = log.append(entry);
             // during a slow sync tens of thousands of records wait (UNWRITTEN_LIMIT): when Kafka is behind and the
             // window full, keeping each one's entry beside its frame in the log's buffer doubled what they held
-            boolean keep = inMemory + waiting < window() && inMemoryBytes + waitingBytes < WINDOW_BYTES;
+            boolean keep = memoryRoom(waiting, waitingBytes);
             if (keep) {
                 waiting++;
                 waitingBytes += entry.value().length;
@@ -715,7 +715,12 @@ public final class Spool implements CamelContextAware {
     }
 
     private boolean memoryRoom() {
-        return inMemory < window() && inMemoryBytes < WINDOW_BYTES;
+        return memoryRoom(0, 0);
+    }
+
+    /** Whether the memory window has room beyond what it holds and these records of these bytes (lock held). */
+    private boolean memoryRoom(long records, long bytes) {
+        return inMemory + records < window() && inMemoryBytes + bytes < WINDOW_BYTES;
     }
 
     /** Records the durable spool holds in memory at most: two of the largest batches, within SPOOL_MAX_MESSAGES. */

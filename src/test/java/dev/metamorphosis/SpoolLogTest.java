@@ -237,8 +237,8 @@ class SpoolLogTest {
                 long[] ends = log.flush();
                 if (segments().size() > before) {
                     // this write started a new segment: Kafka takes everything before it, the full segment goes
-                    log.acknowledge(ends[0] - size, count, bytes);
                     acknowledged = ends[0] - size;
+                    log.acknowledge(acknowledged, count, bytes);
                     deleted++;
                     count = 0;
                     bytes = 0;
