@@ -21,6 +21,17 @@ import javax.net.SocketFactory;
  */
 public final class NoDelaySocketFactory extends SocketFactory {
 
+    /** The output of the socket made last, once Paho has asked for it. */
+    private volatile SocketWriter writer;
+
+    /**
+     * The output of the socket this factory made last (its connection's, when each MQTT client has a factory of its
+     * own), or null before Paho has written to one.
+     */
+    SocketWriter writer() {
+        return writer;
+    }
+
     @Override
     public Socket createSocket() throws IOException {
         Socket socket = new BufferedSocket();
@@ -60,7 +71,7 @@ public final class NoDelaySocketFactory extends SocketFactory {
     }
 
     /** A socket whose input stream is buffered, and whose output is written by a thread of its own. */
-    private static final class BufferedSocket extends Socket {
+    private final class BufferedSocket extends Socket {
         private InputStream in;
         private SocketWriter out;
 
@@ -76,6 +87,7 @@ public final class NoDelaySocketFactory extends SocketFactory {
         public synchronized OutputStream getOutputStream() throws IOException {
             if (out == null) {
                 out = new SocketWriter(super.getOutputStream(), "MQTT Out: " + getRemoteSocketAddress());
+                writer = out;
             }
             return out;
         }

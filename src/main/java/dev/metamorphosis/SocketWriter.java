@@ -10,6 +10,9 @@ import java.util.Arrays;
  * for. Here {@link #flush} hands what was written to the writer thread and returns; the writer sends everything that
  * gathered meanwhile in one call, so a burst of acknowledgements (a batch that reached Kafka) goes out in a few writes.
  * <p>
+ * The bridge writes its own PUBACKs here too ({@link #writePackets}), between two of Paho's packets: Paho flushes
+ * after each packet, so a flush marks where one ends.
+ * <p>
  * Bytes go out in the order they were written. A write that fails fails every later write and flush with its cause
  * (Paho then closes the connection, as it would have); {@link #drain} sends what is left before the socket closes.
  */
@@ -28,6 +31,11 @@ final class SocketWriter extends OutputStream {
     private boolean waiting;
     private boolean closed;
     private IOException failed;
+    /** Paho has written part of a packet: its flush ends it. */
+    private boolean midPacket;
+    /** Paho has sent its first packet (CONNECT): packets of the bridge's own may follow. */
+    private boolean opened;
+    private int awaitingBoundary;
 
     SocketWriter(OutputStream socket, String name) {
         this.socket = socket;
@@ -44,6 +52,46 @@ final class SocketWriter extends OutputStream {
     @Override
     public synchronized void write(byte[] b, int off, int len) throws IOException {
         check();
+        midPacket = true;
+        append(b, off, len);
+    }
+
+    /**
+     * Writes whole packets of the bridge's own (the QoS 1 acknowledgements, see {@link Acknowledgements}) between two
+     * of Paho's: waits while Paho is in the middle of one. Returns false, writing nothing, before Paho has sent its
+     * CONNECT.
+     */
+    synchronized boolean writePackets(byte[] b, int len) throws IOException {
+        check();
+        if (!opened) {
+            return false;
+        }
+        awaitingBoundary++;
+        try {
+            // both in one loop: a wait for room lets Paho begin a packet, so the boundary is looked at again after it
+            while (midPacket || length > 0 && length + len > MAX_PENDING) {
+                if (!midPacket) {
+                    flushed = true;
+                    notifyAll();
+                }
+                wait();
+                check();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while Paho was writing a packet");
+        } finally {
+            awaitingBoundary--;
+        }
+        append(b, 0, len); // does not wait: there is room
+        flushed = true;
+        if (waiting) {
+            notifyAll();
+        }
+        return true;
+    }
+
+    private void append(byte[] b, int off, int len) throws IOException {
         while (length > 0 && length + len > MAX_PENDING) { // the socket is behind: wait for the writer
             flushed = true;
             notifyAll();
@@ -65,6 +113,13 @@ final class SocketWriter extends OutputStream {
     @Override
     public synchronized void flush() throws IOException {
         check();
+        if (midPacket) {
+            midPacket = false;
+            opened = true;
+            if (awaitingBoundary > 0) {
+                notifyAll();
+            }
+        }
         if (length > 0) {
             flushed = true;
             if (waiting) {

@@ -81,6 +81,36 @@ class SocketWriterTest {
         out.close();
     }
 
+    @Test
+    void the_bridges_own_packets_wait_for_pahos_first_packet_and_never_split_one_of_its() throws Exception {
+        CompletableFuture<byte[]> received = readAll(accepted.getInputStream());
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        byte[] pubacks = {0x40, 0x02, 0x00, 0x01, 0x40, 0x02, 0x00, 0x02};
+        try (SocketWriter out = new SocketWriter(client.getOutputStream(), "test")) {
+            assertThat(out.writePackets(pubacks, pubacks.length)).as("written before Paho's CONNECT").isFalse();
+            byte[] connect = {0x10, 0x01, 0x00};
+            out.write(connect);
+            out.flush();
+            byte[] subscribe = {(byte) 0x82, 0x03, 0x01, 0x02, 0x03};
+            out.write(subscribe, 0, 2); // Paho writes a packet in two parts, then flushes
+            CompletableFuture<Boolean> between = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return out.writePackets(pubacks, pubacks.length);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !between.isDone());
+            out.write(subscribe, 2, 3);
+            out.flush();
+            assertThat(between.get(30, TimeUnit.SECONDS)).as("written once Paho's packet ended").isTrue();
+            sent.write(connect);
+            sent.write(subscribe);
+            sent.write(pubacks);
+        }
+        assertThat(received.get(60, TimeUnit.SECONDS)).isEqualTo(sent.toByteArray());
+    }
+
     private static CompletableFuture<byte[]> readAll(InputStream in) {
         return CompletableFuture.supplyAsync(() -> {
             try {
