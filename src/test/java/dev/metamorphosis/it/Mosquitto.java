@@ -3,11 +3,14 @@ package dev.metamorphosis.it;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Socket;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
@@ -126,6 +129,57 @@ public final class Mosquitto implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Bytes the connections of process {@code pid} have sent this broker and it has not read yet: the receive queues
+     * of the broker's ends of those connections, from Linux's {@code /proc/net/tcp} and {@code tcp6} (0 elsewhere).
+     * Mosquitto 2.0 reads one packet of a connection a turn of its loop, so a subscriber's acknowledgements can wait
+     * here while the broker counts their messages as unacknowledged.
+     */
+    public long unreadFrom(long pid) {
+        Set<String> sockets = new HashSet<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "fd"))) {
+            for (Path fd : fds) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:[")) {
+                        sockets.add(target.substring(8, target.length() - 1));
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        List<String[]> connections = new ArrayList<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            try {
+                Files.readAllLines(Path.of(table)).stream().skip(1).map(l -> l.trim().split("\\s+"))
+                        .filter(f -> f.length > 9).forEach(connections::add);
+            } catch (IOException e) {
+                // no such table
+            }
+        }
+        Set<Integer> theirPorts = new HashSet<>();
+        for (String[] c : connections) {
+            if (sockets.contains(c[9]) && tcpPort(c[2]) == port) {
+                theirPorts.add(tcpPort(c[1]));
+            }
+        }
+        long unread = 0;
+        for (String[] c : connections) {
+            if (tcpPort(c[1]) == port && theirPorts.contains(tcpPort(c[2]))) {
+                unread += Long.parseLong(c[4].substring(c[4].indexOf(':') + 1), 16); // tx_queue:rx_queue
+            }
+        }
+        return unread;
+    }
+
+    /** The port of an address of /proc/net/tcp: hex, after the colon. */
+    private static int tcpPort(String address) {
+        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1), 16);
     }
 
     /**
