@@ -3,6 +3,7 @@ package dev.metamorphosis.it;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -75,7 +76,12 @@ class DurableSpoolRateIT {
             System.out.printf("RESULT | %s | durable | at most %,d messages unacknowledged in the bridge, at most %,d "
                               + "of its acknowledgements not yet read by Mosquitto%n", name, backlogs.bridge(),
                     backlogs.broker());
-            Traffic.Tally tally = traffic.awaitAll(kafka.bootstrap(), name, Duration.ofSeconds(120));
+            Traffic.Tally tally;
+            try {
+                tally = traffic.awaitAll(kafka.bootstrap(), name, Duration.ofSeconds(120));
+            } catch (AssertionError notAll) { // what did arrive decides below whose share it was
+                tally = traffic.tally(Traffic.read(kafka.bootstrap(), List.of(name)));
+            }
             Traffic.report(tally.line("150,000 messages at 15,000 msg/s through a stock Mosquitto, no fault",
                     "durable"));
             if (tally.lost() > 0 && !mosquitto.drops().isEmpty() && backlogs.broker() >= DROPS_PAST / 2
