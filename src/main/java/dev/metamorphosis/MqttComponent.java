@@ -326,7 +326,7 @@ public final class MqttComponent extends PahoMqtt5Component {
          * Sends the QoS 1 acknowledgements (PUBACK) of these message ids in one write to the connection, past Paho.
          * Paho's {@code messageArrivedComplete} makes a packet, a token and a properties object for each, queues it for
          * its sender thread in a list it takes from the front ({@code Vector.remove(0)}: dearer the more wait), and
-         * the sender writes it on its own: in the benchmark (run u1, docs/performance.md) this path cost 6 to 9 µs of
+         * the sender writes it on its own: in the benchmark (run ack1, docs/performance.md) this path cost 6 to 9 µs of
          * CPU a message more. Paho keeps nothing of a QoS 1 message it has received, so none of its state is passed
          * by. False, so that Paho sends them, while not connected and on TLS connections (whose socket is not the
          * bridge's {@link SocketWriter}).
