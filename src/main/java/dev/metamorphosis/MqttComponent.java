@@ -221,12 +221,12 @@ public final class MqttComponent extends PahoMqtt5Component {
             c.setCallback(this);
             this.threads = threads;
             MqttConnectionOptions options = getEndpoint().options();
-            NoDelaySocketFactory sockets = null;
-            if (options.getSocketFactory() instanceof NoDelaySocketFactory) {
-                sockets = new NoDelaySocketFactory(); // this client's own: its connection's output is the one written
-                options.setSocketFactory(sockets);
+            // this client's own factory, so the output it made last is this connection's (TLS: none, Paho writes)
+            NoDelaySocketFactory own = options.getSocketFactory() instanceof NoDelaySocketFactory
+                    ? new NoDelaySocketFactory() : null;
+            if (own != null) {
+                options.setSocketFactory(own);
             }
-            NoDelaySocketFactory own = sockets;
             acks = new Acknowledgements(id -> acknowledge(c, id, 1), ids -> pubacks(c, own, ids),
                     "MQTT Ack: " + config.getClientId());
             client = c; // before connecting: the session's messages come at once, and are acknowledged through it

@@ -27,6 +27,9 @@ import static org.awaitility.Awaitility.await;
 @Isolated
 class DurableSpoolRateIT {
 
+    /** What a stock Mosquitto counts unacknowledged for the bridge before it drops: 65,535 in flight, 1,000 queued. */
+    private static final int DROPS_PAST = 65_535 + 1_000;
+
     /**
      * 150,000 messages at 15,000 a second over 4 connections, no fault: nothing lost. First 60,000 at 6,000 a second,
      * not counted: a bridge just started runs its first seconds interpreted, and the guarantee is about one that has
@@ -39,9 +42,6 @@ class DurableSpoolRateIT {
      * test is aborted with the figures instead of failing: the limit is this host's broker (docs/delivery.md). So is it
      * when nothing was lost but the publisher fell short of 10,000 a second: the host could not make the load.
      */
-    /** What a stock Mosquitto counts unacknowledged for the bridge before it drops: 65,535 in flight, 1,000 queued. */
-    private static final int DROPS_PAST = 65_535 + 1_000;
-
     @Test
     void should_lose_nothing_at_15000_messages_a_second_behind_a_stock_mosquitto() throws IOException {
         Path executable = Mosquitto.required();
@@ -109,9 +109,9 @@ class DurableSpoolRateIT {
 
     /**
      * The peaks, sampled every 200 ms while it is open, of the two shares of what the broker counts as sent to the
-     * bridge and not acknowledged: the messages the bridge holds without having sent their acknowledgement (its gauge,
-     * read ahead of the route included), and the acknowledgements it has sent that Mosquitto has not read yet (PUBACKs
-     * of 4 bytes, from the broker's receive queue). A stock Mosquitto drops once the two, and what it has not written
+     * bridge and not acknowledged: the messages the bridge holds without having sent their acknowledgement (its
+     * gauge), and the acknowledgements it has sent that Mosquitto has not read yet (PUBACKs of 4 bytes, from the
+     * broker's receive queue). A stock Mosquitto drops once the two, and what it has not written
      * yet, pass 66,535 (receive maximum 65,535, then 1,000 queued).
      */
     private static final class Backlogs implements AutoCloseable {
