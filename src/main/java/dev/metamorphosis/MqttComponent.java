@@ -12,6 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
+import javax.net.SocketFactory;
+
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Consumer;
 import org.apache.camel.Endpoint;
@@ -221,12 +223,10 @@ public final class MqttComponent extends PahoMqtt5Component {
             c.setCallback(this);
             this.threads = threads;
             MqttConnectionOptions options = getEndpoint().options();
-            // this client's own factory, so the output it made last is this connection's (TLS: none, Paho writes)
-            NoDelaySocketFactory own = options.getSocketFactory() instanceof NoDelaySocketFactory
-                    ? new NoDelaySocketFactory() : null;
-            if (own != null) {
-                options.setSocketFactory(own);
-            }
+            // this client's own factory, so the output it made last is this connection's
+            SocketFactory own = options.getSocketFactory() instanceof ClientSockets shared
+                    ? shared.forOneClient() : options.getSocketFactory();
+            options.setSocketFactory(own);
             acks = new Acknowledgements(id -> acknowledge(c, id, 1), ids -> pubacks(c, own, ids),
                     "MQTT Ack: " + config.getClientId());
             client = c; // before connecting: the session's messages come at once, and are acknowledged through it
@@ -328,11 +328,11 @@ public final class MqttComponent extends PahoMqtt5Component {
          * its sender thread in a list it takes from the front ({@code Vector.remove(0)}: dearer the more wait), and
          * the sender writes it on its own: in the benchmark (run ack1, docs/performance.md) this path cost 6 to 9 µs of
          * CPU a message more. Paho keeps nothing of a QoS 1 message it has received, so none of its state is passed
-         * by. False, so that Paho sends them, while not connected and on TLS connections (whose socket is not the
-         * bridge's {@link SocketWriter}).
+         * by. False, so that Paho sends them, while not connected, and with a socket factory of the user's that is
+         * not the bridge's ({@link ClientSockets}).
          */
-        private boolean pubacks(MqttAsyncClient c, NoDelaySocketFactory sockets, List<Integer> ids) {
-            SocketWriter out = sockets == null ? null : sockets.writer();
+        private boolean pubacks(MqttAsyncClient c, SocketFactory sockets, List<Integer> ids) {
+            SocketWriter out = sockets instanceof ClientSockets own ? own.writer() : null;
             if (out == null || !c.isConnected()) {
                 return false;
             }

@@ -19,7 +19,7 @@ import javax.net.SocketFactory;
  * system call on a plain socket stream (TLS sockets buffer by themselves). Their output is written by a thread of its
  * own ({@link SocketWriter}): Paho flushes after every packet, and so wrote each PUBACK in a system call of its own.
  */
-public final class NoDelaySocketFactory extends SocketFactory {
+public final class NoDelaySocketFactory extends SocketFactory implements ClientSockets {
 
     /** The output of the socket made last, once Paho has asked for it. */
     private volatile SocketWriter writer;
@@ -28,8 +28,14 @@ public final class NoDelaySocketFactory extends SocketFactory {
      * The output of the socket this factory made last (its connection's, when each MQTT client has a factory of its
      * own), or null before Paho has written to one.
      */
-    SocketWriter writer() {
+    @Override
+    public SocketWriter writer() {
         return writer;
+    }
+
+    @Override
+    public SocketFactory forOneClient() {
+        return new NoDelaySocketFactory();
     }
 
     @Override

@@ -21,6 +21,10 @@ import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -160,6 +164,28 @@ public final class Certs {
         return store(identity.cert().getFileName() + ".p12", store -> store.setKeyEntry("server",
                 identity.keys().getPrivate(), STORE_PASSWORD.toCharArray(),
                 new X509Certificate[] {identity.certificate(), ca}));
+    }
+
+    /** A TLS context with the identity's key and certificate that trusts this CA: a test's client or server. */
+    public SSLContext context(Identity identity) {
+        try {
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            keys.setKeyEntry("identity", identity.keys().getPrivate(), STORE_PASSWORD.toCharArray(),
+                    new X509Certificate[] {identity.certificate(), ca});
+            KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keyManagers.init(keys, STORE_PASSWORD.toCharArray());
+            KeyStore trusted = KeyStore.getInstance("PKCS12");
+            trusted.load(null, null);
+            trusted.setCertificateEntry("ca", ca);
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(trusted);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(keyManagers.getKeyManagers(), trust.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("TLS context of " + identity.cert().getFileName() + " not made", e);
+        }
     }
 
     /** A PKCS#12 store trusting this CA, for a broker checking client certificates or a JVM trust store. */
