@@ -16,13 +16,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
+import javax.net.ssl.SSLContext;
+
+import dev.metamorphosis.NoDelaySslSocketFactory;
+
 import dev.metamorphosis.it.BridgeProcess;
+import dev.metamorphosis.it.Certs;
 import dev.metamorphosis.it.Folders;
 import dev.metamorphosis.it.Http;
 import dev.metamorphosis.it.KafkaBroker;
 import dev.metamorphosis.it.Load;
 import dev.metamorphosis.it.Mosquitto;
 import dev.metamorphosis.it.MqttBroker;
+import dev.metamorphosis.it.Ports;
 import dev.metamorphosis.it.Scrape;
 import dev.metamorphosis.it.Tools;
 
@@ -39,8 +45,8 @@ import dev.metamorphosis.it.Tools;
  * <p>
  * Settings, as system properties ({@code -Dbench.count=...} on the Maven command line): {@code bench.count} messages a
  * run at 200 B (100,000), {@code bench.count.large} at 10 KiB (20,000), {@code bench.only} a comma-separated list of
- * the starts of the run names to do ({@code qos1 200 B 1 topic}, {@code replicas}, {@code latency}, {@code idle}; all
- * by default), {@code bench.broker} {@code hivemq} to use the embedded broker even when Mosquitto is installed,
+ * the starts of the run names to do ({@code qos1 200 B 1 topic}, {@code tls}, {@code replicas}, {@code latency},
+ * {@code idle}; all by default), {@code bench.broker} {@code hivemq} to use the embedded broker even when Mosquitto is installed,
  * {@code bench.connections} publisher connections (4), {@code bench.window} QoS 1 publishes in flight per connection
  * at most (1000, never above the broker's receive maximum), {@code bench.java.opts} more JVM options for the bridge (JAVA_OPTS),
  * {@code bench.env} more settings for the bridge ({@code KAFKA_BATCH_SIZE=500;DELIVERY=buffered}), {@code bench.rate}
@@ -91,6 +97,10 @@ public final class Benchmark {
     private KafkaBroker kafka;
     private KafkaSide kafkaSide;
     private int mqttPort;
+    /** Mosquitto's listener over mutual TLS, its CA and the client's certificate (-1: the embedded broker, none). */
+    private int tlsPort = -1;
+    private Certs tlsCa;
+    private Certs.Identity tlsClient;
     private long brokerPid = -1;
     private int runs;
 
@@ -115,7 +125,12 @@ public final class Benchmark {
         MqttBroker hivemq = null;
         String brokerName;
         if (mosquittoExecutable.isPresent()) {
-            mosquitto = Mosquitto.start(mosquittoExecutable.get(), out.resolve("mosquitto-" + stamp));
+            // a second listener over mutual TLS, for the bridge as shipped (MQTT_TLS=true) in case "tls"
+            tlsCa = Certs.create("bench");
+            tlsClient = tlsCa.issue("bench-client", "EC", Certs.KeyForm.TRADITIONAL);
+            tlsPort = Ports.free();
+            mosquitto = Mosquitto.startWithTls(mosquittoExecutable.get(), out.resolve("mosquitto-" + stamp), tlsPort,
+                    tlsCa, tlsCa.issue("mosquitto", "RSA", Certs.KeyForm.PKCS8, "127.0.0.1"));
             mqttPort = mosquitto.port();
             brokerPid = mosquitto.pid();
             brokerName = mosquitto.version + " (max_queued_messages 0, max_inflight_messages 1000)";
@@ -143,6 +158,9 @@ public final class Benchmark {
                         throughput(qos, size, topics);
                     }
                 }
+            }
+            if (selected("tls") && tlsPort > 0) {
+                tls();
             }
             if (selected("replicas")) {
                 for (String delivery : DELIVERIES) {
@@ -241,6 +259,30 @@ public final class Benchmark {
             bridge(name + ", Paho's own CountingInputStream", name, qos, size, topics, n, DELIVERIES[0], 1,
                     Integer.getInteger("bench.rate", 0),
                     Map.of("METAMORPHOSIS_JAR", BridgeProcess.pahoFirstJar(out).toString()));
+        }
+    }
+
+    /**
+     * The first case with the bridge over mutual TLS, as it ships ({@code MQTT_TLS=true}); its raw limit the plain
+     * Paho subscriber over the same TLS listener, with the bridge's TLS sockets. The publisher stays on plain TCP.
+     */
+    private void tls() throws Exception {
+        String name = "tls: " + caseName(1, 200, 1);
+        SSLContext context = tlsCa.context(tlsClient);
+        raw.put(name, plain(name, "plain Paho subscriber over TLS", 1, 200, 1, count,
+                filter -> new PahoSubscriber("ssl://127.0.0.1:" + tlsPort, new NoDelaySslSocketFactory(context),
+                        filter, 1, 8000)));
+        Map<String, String> tls = Map.of("MQTT_PORT", Integer.toString(tlsPort), "MQTT_TLS", "true",
+                "ROOT_CA", tlsCa.ca().toString(), "MQTT_CLIENT_CERT", tlsClient.cert().toString(),
+                "MQTT_CLIENT_KEY", tlsClient.key().toString());
+        for (String delivery : DELIVERIES) {
+            bridge(name, name, 1, 200, 1, count, delivery, 1, Integer.getInteger("bench.rate", 0), tls);
+            for (Map.Entry<String, Map<String, String>> variant : variants.entrySet()) {
+                Map<String, String> settings = new HashMap<>(tls);
+                settings.putAll(variant.getValue());
+                bridge(name + " [" + variant.getKey() + "]", name, 1, 200, 1, count, delivery, 1,
+                        Integer.getInteger("bench.rate", 0), settings);
+            }
         }
     }
 

@@ -2,6 +2,8 @@ package dev.metamorphosis.bench;
 
 import java.util.UUID;
 
+import javax.net.SocketFactory;
+
 import dev.metamorphosis.Envelope;
 import dev.metamorphosis.NoDelaySocketFactory;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -33,16 +35,26 @@ final class PahoSubscriber implements Subscriber {
     private volatile Throwable failure;
 
     PahoSubscriber(String host, int port, String filter, int qos, int receiveMaximum) {
-        this(host, port, filter, qos, receiveMaximum, null, null);
+        this("tcp://" + host + ":" + port, new NoDelaySocketFactory(), filter, qos, receiveMaximum, null, null);
     }
 
     PahoSubscriber(String host, int port, String filter, int qos, int receiveMaximum,
                    KafkaProducer<byte[], byte[]> forward, String kafkaTopic) {
+        this("tcp://" + host + ":" + port, new NoDelaySocketFactory(), filter, qos, receiveMaximum, forward,
+                kafkaTopic);
+    }
+
+    /** Over TLS: an {@code ssl://} URL and the bridge's TLS socket factory. */
+    PahoSubscriber(String url, SocketFactory sockets, String filter, int qos, int receiveMaximum) {
+        this(url, sockets, filter, qos, receiveMaximum, null, null);
+    }
+
+    private PahoSubscriber(String url, SocketFactory sockets, String filter, int qos, int receiveMaximum,
+                           KafkaProducer<byte[], byte[]> forward, String kafkaTopic) {
         this.forward = forward;
         this.kafkaTopic = kafkaTopic;
         try {
-            client = new MqttAsyncClient("tcp://" + host + ":" + port, "bench-paho-" + UUID.randomUUID(),
-                    new MemoryPersistence());
+            client = new MqttAsyncClient(url, "bench-paho-" + UUID.randomUUID(), new MemoryPersistence());
             client.setCallback(new MqttCallback() {
                 @Override
                 public void messageArrived(String topic, MqttMessage message) {
@@ -85,7 +97,7 @@ final class PahoSubscriber implements Subscriber {
             MqttConnectionOptions options = new MqttConnectionOptions();
             options.setCleanStart(true);
             options.setReceiveMaximum(receiveMaximum);
-            options.setSocketFactory(new NoDelaySocketFactory());
+            options.setSocketFactory(sockets);
             client.connect(options).waitForCompletion(30_000);
             client.subscribe(filter, qos).waitForCompletion(30_000);
         } catch (MqttException e) {

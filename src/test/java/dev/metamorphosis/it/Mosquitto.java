@@ -59,6 +59,16 @@ public final class Mosquitto implements AutoCloseable {
     }
 
     /**
+     * Starts Mosquitto as {@link #start} does, with a second listener on {@code tlsPort} that takes clients over mutual
+     * TLS: its certificate {@code server}, clients' certificates signed by {@code ca}.
+     */
+    public static Mosquitto startWithTls(Path executable, Path dir, int tlsPort, Certs ca, Certs.Identity server) {
+        return launch(executable, dir, List.of("max_queued_messages 0", "max_inflight_messages 1000",
+                "listener " + tlsPort + " 127.0.0.1", "cafile " + ca.ca(), "certfile " + server.cert(),
+                "keyfile " + server.key(), "require_certificate true"));
+    }
+
+    /**
      * Starts Mosquitto with its stock limits (see the class comment): at most 20 messages in flight per client and
      * 1,000 queued per client, the rest dropped.
      */
