@@ -51,7 +51,8 @@ import dev.metamorphosis.it.Tools;
  * at most (1000, never above the broker's receive maximum), {@code bench.java.opts} more JVM options for the bridge (JAVA_OPTS),
  * {@code bench.env} more settings for the bridge ({@code KAFKA_BATCH_SIZE=500;DELIVERY=buffered}), {@code bench.rate}
  * a steady rate for the measured part of the throughput runs instead of as fast as the publisher goes,
- * {@code bench.jfr} true to record each measured bridge run with JFR, {@code bench.threads} true to print where each
+ * {@code bench.jfr} true to record each measured bridge run with JFR, {@code bench.perf} true with Linux
+ * {@code perf} instead (no JVM agent: the kernel's and the JVM's own threads too), {@code bench.threads} true to print where each
  * run's CPU went, {@code bench.variants} more bridges to run beside each throughput case's, in the same run, as
  * {@code label:KEY=VALUE,KEY=VALUE} separated by {@code |} (for a before and after: another build's jar,
  * configuration and launcher, {@code before:METAMORPHOSIS_JAR=/old/target/metamorphosis.jar,CONFIG_DIR=/old,
@@ -86,6 +87,9 @@ public final class Benchmark {
     private final List<String> only = List.of(System.getProperty("bench.only", "").split(","));
     private final Map<String, Map<String, String>> variants = variants(System.getProperty("bench.variants", ""));
     private final boolean showThreads = Boolean.getBoolean("bench.threads");
+    private static final boolean PERF = Boolean.getBoolean("bench.perf");
+    /** The {@code perf record} processes of the measured part of a run ({@code bench.perf}). */
+    private final List<Process> recordings = new ArrayList<>();
     private final List<Map<String, String>> rows = new ArrayList<>();
     private final Map<String, Double> raw = new HashMap<>();
     /**
@@ -545,8 +549,8 @@ public final class Benchmark {
     private static BridgeProcess launch(Path dir, Map<String, String> settings, boolean jvmDefaults) {
         Map<String, String> env = new HashMap<>(settings);
         // a variant's own JAVA_OPTS come after bench.java.opts, so they override them
-        env.put("JAVA_OPTS", (System.getProperty("bench.java.opts", "") + " " + env.getOrDefault("JAVA_OPTS", ""))
-                .strip());
+        env.put("JAVA_OPTS", ((PERF ? "-XX:+PreserveFramePointer " : "") + System.getProperty("bench.java.opts", "")
+                + " " + env.getOrDefault("JAVA_OPTS", "")).strip());
         // a variant's LAUNCHER: another build's launcher script (the one it shipped) instead of this one's
         String launcher = env.remove("LAUNCHER");
         if (!jvmDefaults) {
@@ -580,6 +584,9 @@ public final class Benchmark {
      * sampled every millisecond, in target/benchmark/runs/.
      */
     private void profile(List<BridgeProcess> bridges, String action, String id) throws Exception {
+        if (PERF) {
+            perf(bridges, action, id);
+        }
         if (!Boolean.getBoolean("bench.jfr")) {
             return;
         }
@@ -603,6 +610,34 @@ public final class Benchmark {
             new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start().waitFor();
         }
+    }
+
+    /**
+     * With {@code -Dbench.perf=true}: Linux {@code perf record} of each bridge's threads over the measured part of the
+     * run, 499 samples a second with call stacks (the JVM, the JIT's code and the kernel alike), in
+     * target/benchmark/runs/ with the JIT's symbols ({@code jcmd Compiler.perfmap}: /tmp/perf-PID.map) written before
+     * it stops. The bridges run with {@code -XX:+PreserveFramePointer} then, for the stacks of compiled code.
+     */
+    private void perf(List<BridgeProcess> bridges, String action, String id) throws Exception {
+        if (action.equals("start")) {
+            for (int r = 0; r < bridges.size(); r++) {
+                recordings.add(new ProcessBuilder(Tools.find("perf").orElseThrow().toString(), "record", "-q",
+                        "-F", "499", "-g", "-p", Long.toString(bridges.get(r).pid()), "-o",
+                        out.resolve("runs").resolve(id + "-" + r + ".perf.data").toString())
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            }
+            return;
+        }
+        for (BridgeProcess b : bridges) {
+            new ProcessBuilder(Tools.jdk("jcmd").toString(), Long.toString(b.pid()), "Compiler.perfmap")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        }
+        for (Process p : recordings) {
+            // perf record writes its file when interrupted
+            new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+            p.waitFor();
+        }
+        recordings.clear();
     }
 
     private static void stop(List<BridgeProcess> bridges) {
