@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -31,6 +32,9 @@ import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.internal.ClientComms;
+import org.eclipse.paho.mqttv5.client.internal.ClientState;
+import org.eclipse.paho.mqttv5.client.internal.ReceiverCallback;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
@@ -220,6 +224,9 @@ public final class MqttComponent extends PahoMqtt5Component {
             MqttAsyncClient c = new MqttAsyncClient(config.getBrokerUrl(), config.getClientId(), new MemoryPersistence(),
                     null, threads);
             c.setManualAcks(config.isManualAcksEnabled());
+            if (config.isManualAcksEnabled() && config.getQos() < 2) {
+                OnReceiver.install(c);
+            }
             c.setCallback(this);
             this.threads = threads;
             MqttConnectionOptions options = getEndpoint().options();
@@ -423,6 +430,91 @@ public final class MqttComponent extends PahoMqtt5Component {
         @Override
         public void authPacketArrived(int reasonCode, MqttProperties properties) {
             // no enhanced authentication
+        }
+    }
+
+    /**
+     * Delivery on Paho's receiving thread ({@link ReceiverCallback}, which says why): its callback in place of the
+     * client's own, set where Paho keeps it ({@code ClientComms.callback}, {@code ClientState.callback}: not public,
+     * reflection, checked by MqttComponentTest) before the client connects. Where this Paho differs, or the JVM refuses
+     * a class of the bridge's in the package of the signed Paho jar (Java 17 before 17.0.5: a {@code SecurityException}),
+     * the client keeps Paho's own callback and its queue, and one line at start-up says so.
+     */
+    static final class OnReceiver {
+
+        /** The start of the warning that the messages go through Paho's queue and callback thread after all. */
+        static final String PAHO_QUEUE = "MQTT messages go through Paho's queue and callback thread";
+
+        private static final Field COMMS;
+        private static final Field CALLBACK;
+        private static final Field STATE;
+        private static final Field STATE_CALLBACK;
+        private static final AtomicBoolean REFUSED = new AtomicBoolean();
+
+        static {
+            Field comms = null;
+            Field callback = null;
+            Field state = null;
+            Field stateCallback = null;
+            try {
+                Class.forName(ReceiverCallback.class.getName());
+                comms = MqttAsyncClient.class.getDeclaredField("comms");
+                callback = ClientComms.class.getDeclaredField("callback");
+                state = ClientComms.class.getDeclaredField("clientState");
+                stateCallback = ClientState.class.getDeclaredField("callback");
+                for (Field f : new Field[] {comms, callback, state, stateCallback}) {
+                    f.setAccessible(true);
+                }
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                LOG.warn("{}: this Paho or JVM does not take the bridge's ReceiverCallback ({})", PAHO_QUEUE,
+                        e.toString());
+                comms = null;
+            }
+            COMMS = comms;
+            CALLBACK = callback;
+            STATE = state;
+            STATE_CALLBACK = stateCallback;
+        }
+
+        private OnReceiver() {
+        }
+
+        /** Whether the bridge's callback can be put in place. */
+        static boolean available() {
+            return COMMS != null;
+        }
+
+        /**
+         * Puts the bridge's callback in place of {@code client}'s own, which must not have connected yet; false when it
+         * cannot (the client keeps its own).
+         */
+        static boolean install(MqttAsyncClient client) {
+            if (!available()) {
+                return false;
+            }
+            ReceiverCallback callback;
+            ClientComms comms;
+            ClientState state;
+            try {
+                comms = (ClientComms) COMMS.get(client);
+                state = (ClientState) STATE.get(comms);
+                // under another class loader than Paho's, the package-private constructor is refused here
+                callback = new ReceiverCallback(comms);
+            } catch (IllegalAccessException | LinkageError e) {
+                if (REFUSED.compareAndSet(false, true)) {
+                    LOG.warn("{}: this class path does not take the bridge's ReceiverCallback ({})", PAHO_QUEUE,
+                            e.toString());
+                }
+                return false;
+            }
+            callback.setClientState(state);
+            try {
+                CALLBACK.set(comms, callback);
+                STATE_CALLBACK.set(state, callback);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e); // both were made accessible above
+            }
+            return true;
         }
     }
 

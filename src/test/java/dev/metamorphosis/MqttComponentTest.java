@@ -1,11 +1,26 @@
 package dev.metamorphosis;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.metamorphosis.it.MqttBroker;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.awaitility.Awaitility.await;
 
 /** The Paho internals the bridge's consumer relies on are there in the Paho it ships with. */
 class MqttComponentTest {
@@ -18,6 +33,79 @@ class MqttComponentTest {
             assertThatCode(() -> MqttComponent.Qos2.release(client, 7)).doesNotThrowAnyException();
         } finally {
             client.close(true);
+        }
+    }
+
+    @Test
+    void qos_0_and_1_messages_are_delivered_in_order_on_pahos_receiving_thread_and_qos_2_through_its_callback_thread()
+            throws Exception {
+        assertThat(MqttComponent.OnReceiver.available()).as("Paho's callback fields reachable").isTrue();
+        List<String> arrived = new CopyOnWriteArrayList<>();
+        try (MqttBroker broker = MqttBroker.start("on-receiver", false)) {
+            String url = "tcp://127.0.0.1:" + broker.port();
+            MqttAsyncClient subscriber = new MqttAsyncClient(url, "on-receiver", new MemoryPersistence());
+            MqttAsyncClient publisher = new MqttAsyncClient(url, "on-receiver-publisher", new MemoryPersistence());
+            try {
+                subscriber.setManualAcks(true);
+                assertThat(MqttComponent.OnReceiver.install(subscriber)).isTrue();
+                subscriber.setCallback(new Recording(arrived, subscriber));
+                subscriber.connect(new MqttConnectionOptions()).waitForCompletion(30_000);
+                subscriber.subscribe(new MqttSubscription[] {new MqttSubscription("on-receiver/#", 2)}, null, null,
+                        new MqttProperties()).waitForCompletion(30_000);
+                publisher.connect(new MqttConnectionOptions()).waitForCompletion(30_000);
+                for (int i = 0; i < 30; i++) {
+                    publisher.publish("on-receiver/" + i, ("m" + i).getBytes(StandardCharsets.UTF_8), i % 3, false)
+                            .waitForCompletion(30_000);
+                }
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(arrived).hasSize(30));
+                for (int i = 0; i < 30; i++) {
+                    String thread = i % 3 == 2 ? "MQTT Call: on-receiver" : "MQTT Rec: on-receiver";
+                    assertThat(arrived.get(i)).isEqualTo("on-receiver/" + i + " m" + i + " qos " + (i % 3) + " on "
+                            + thread);
+                }
+                assertThat(arrived).hasSize(30);
+            } finally {
+                for (MqttAsyncClient c : List.of(subscriber, publisher)) {
+                    if (c.isConnected()) {
+                        c.disconnect().waitForCompletion(30_000);
+                    }
+                    c.close(true);
+                }
+            }
+        }
+    }
+
+    /** Records each message as "topic payload qos N on THREAD", and acknowledges it. */
+    private record Recording(List<String> arrived, MqttAsyncClient client) implements MqttCallback {
+        @Override
+        public void messageArrived(String topic, MqttMessage message) throws MqttException {
+            arrived.add(topic + " " + new String(message.getPayload(), StandardCharsets.UTF_8) + " qos "
+                    + message.getQos() + " on " + Thread.currentThread().getName());
+            if (message.getQos() == 1) {
+                client.messageArrivedComplete(message.getId(), 1);
+            } else if (message.getQos() == 2) {
+                MqttComponent.Qos2.release(client, message.getId()); // as the bridge does (see there)
+            }
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException exception) {
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverUri) {
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
         }
     }
 }

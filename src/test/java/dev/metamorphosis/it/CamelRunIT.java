@@ -50,10 +50,10 @@ class CamelRunIT {
     }
 
     @Test
-    void should_read_payloads_and_make_pahos_loggers_through_the_bridges_own_classes() {
+    void should_read_payloads_make_pahos_loggers_and_take_messages_through_the_bridges_own_classes() {
         assertThat(camel.stdout()).contains(PayloadReadIT.BULK + "file:" + BridgeProcess.jar());
         assertThat(camel.stdout() + camel.stderr()).doesNotContain(PayloadReadIT.BYTE_PER_CALL)
-                .doesNotContain(PayloadReadIT.PAHO_LOGGERS);
+                .doesNotContain(PayloadReadIT.PAHO_LOGGERS).doesNotContain(PayloadReadIT.PAHO_QUEUE);
     }
 
     @Test
