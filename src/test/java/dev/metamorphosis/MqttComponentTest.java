@@ -6,11 +6,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.metamorphosis.it.MqttBroker;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
+import dev.metamorphosis.it.PahoMessages;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
@@ -76,7 +74,7 @@ class MqttComponentTest {
     }
 
     /** Records each message as "topic payload qos N on THREAD", and acknowledges it. */
-    private record Recording(List<String> arrived, MqttAsyncClient client) implements MqttCallback {
+    private record Recording(List<String> arrived, MqttAsyncClient client) implements PahoMessages {
         @Override
         public void messageArrived(String topic, MqttMessage message) throws MqttException {
             arrived.add(topic + " " + new String(message.getPayload(), StandardCharsets.UTF_8) + " qos "
@@ -86,26 +84,6 @@ class MqttComponentTest {
             } else if (message.getQos() == 2) {
                 MqttComponent.Qos2.release(client, message.getId()); // as the bridge does (see there)
             }
-        }
-
-        @Override
-        public void disconnected(MqttDisconnectResponse response) {
-        }
-
-        @Override
-        public void mqttErrorOccurred(MqttException exception) {
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String serverUri) {
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, MqttProperties properties) {
         }
     }
 }
