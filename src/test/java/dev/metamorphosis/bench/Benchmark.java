@@ -51,9 +51,9 @@ import dev.metamorphosis.it.Tools;
  * at most (1000, never above the broker's receive maximum), {@code bench.java.opts} more JVM options for the bridge (JAVA_OPTS),
  * {@code bench.env} more settings for the bridge ({@code KAFKA_BATCH_SIZE=500;DELIVERY=buffered}), {@code bench.rate}
  * a steady rate for the measured part of the throughput runs instead of as fast as the publisher goes,
- * {@code bench.jfr} true to record each measured bridge run with JFR, {@code bench.perf} true with Linux
- * {@code perf} instead (no JVM agent: the kernel's and the JVM's own threads too), {@code bench.threads} true to print where each
- * run's CPU went, {@code bench.variants} more bridges to run beside each throughput case's, in the same run, as
+ * {@code bench.jfr} true to record each measured bridge run with JFR, {@code bench.perf} true to record it with
+ * Linux {@code perf} (no JVM agent; it sees the kernel and the JVM's own threads too), {@code bench.threads} true to
+ * print where each run's CPU went, {@code bench.variants} more bridges to run beside each throughput case's, in the same run, as
  * {@code label:KEY=VALUE,KEY=VALUE} separated by {@code |} (for a before and after: another build's jar,
  * configuration and launcher, {@code before:METAMORPHOSIS_JAR=/old/target/metamorphosis.jar,CONFIG_DIR=/old,
  * LAUNCHER=/old/target/bin/metamorphosis}; a {@code JAVA_OPTS=...} there comes after {@code bench.java.opts}).

@@ -7,7 +7,8 @@ import org.eclipse.paho.mqttv5.common.packet.MqttPublish;
  * Paho's callback, with each QoS 0 or 1 message delivered on the thread that received it ({@code MQTT Rec}) instead
  * of through Paho's queue to its callback thread ({@code MQTT Call}). The bridge's own class in Paho's package, since
  * {@link CommsCallback}'s constructor is package-private; {@code dev.metamorphosis.MqttComponent} puts it in place of
- * the client's own, before it connects, and only when the subscription's QoS is 0 or 1.
+ * the client's own, before it connects, and only when the subscription's QoS is 0 or 1 and the bridge acknowledges
+ * messages itself (manual acks).
  * <p>
  * Why: Paho 1.2.5's queue holds 10 messages. While the route (on the callback thread) is slower than the receiver,
  * the queue stays full, the receiver waits for room ({@code spaceAvailable.wait}) and the callback thread wakes it
