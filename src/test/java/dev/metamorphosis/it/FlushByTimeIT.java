@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import dev.metamorphosis.Settings;
@@ -14,12 +15,14 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * With a batch size no test reaches, a batch goes to Kafka every KAFKA_INTERVAL seconds: measured with the time Kafka
@@ -106,9 +109,21 @@ class FlushByTimeIT {
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (Admin admin = Admin.create(p)) {
             ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
-            admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(
-                    new ConfigEntry("message.timestamp.type", "LogAppendTime"), AlterConfigOp.OpType.SET))))
-                    .all().get(30, TimeUnit.SECONDS);
+            // the broker may not know the topic yet when its controller has just made it (seen once in a fresh
+            // clone's verify: UnknownTopicOrPartitionException 2 s after the start): asked again until it does
+            await("the topic made to keep LogAppendTime").atMost(Duration.ofSeconds(60)).until(() -> {
+                try {
+                    admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(
+                            new ConfigEntry("message.timestamp.type", "LogAppendTime"), AlterConfigOp.OpType.SET))))
+                            .all().get(30, TimeUnit.SECONDS);
+                    return true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                        return false;
+                    }
+                    throw e;
+                }
+            });
         }
     }
 }
