@@ -620,8 +620,10 @@ public final class Benchmark {
      */
     private void perf(List<BridgeProcess> bridges, String action, String id) throws Exception {
         if (action.equals("start")) {
+            String perf = Tools.find("perf").orElseThrow(() -> new IllegalStateException(
+                    "-Dbench.perf=true needs perf on the PATH (Debian: apt-get install linux-perf)")).toString();
             for (int r = 0; r < bridges.size(); r++) {
-                recordings.add(new ProcessBuilder(Tools.find("perf").orElseThrow().toString(), "record", "-q",
+                recordings.add(new ProcessBuilder(perf, "record", "-q",
                         "-F", "499", "-g", "-p", Long.toString(bridges.get(r).pid()), "-o",
                         out.resolve("runs").resolve(id + "-" + r + ".perf.data").toString())
                         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());

@@ -6,17 +6,15 @@ import javax.net.SocketFactory;
 
 import dev.metamorphosis.Envelope;
 import dev.metamorphosis.NoDelaySocketFactory;
+import dev.metamorphosis.it.PahoMessages;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 /**
  * A plain subscriber on the bridge's own MQTT client, Paho, as the bridge connects it (TCP_NODELAY, the same receive
@@ -55,7 +53,7 @@ final class PahoSubscriber implements Subscriber {
         this.kafkaTopic = kafkaTopic;
         try {
             client = new MqttAsyncClient(url, "bench-paho-" + UUID.randomUUID(), new MemoryPersistence());
-            client.setCallback(new MqttCallback() {
+            client.setCallback(new PahoMessages() {
                 @Override
                 public void messageArrived(String topic, MqttMessage message) {
                     byte[] payload = message.getPayload();
@@ -82,17 +80,6 @@ final class PahoSubscriber implements Subscriber {
                     failure = exception;
                 }
 
-                @Override
-                public void deliveryComplete(IMqttToken token) {
-                }
-
-                @Override
-                public void connectComplete(boolean reconnect, String serverURI) {
-                }
-
-                @Override
-                public void authPacketArrived(int reasonCode, MqttProperties properties) {
-                }
             });
             MqttConnectionOptions options = new MqttConnectionOptions();
             options.setCleanStart(true);
