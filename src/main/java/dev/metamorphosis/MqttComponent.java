@@ -188,6 +188,11 @@ public final class MqttComponent extends PahoMqtt5Component {
     static final class Subscriber extends DefaultConsumer implements MqttCallback {
         /** What closing the acknowledgements' thread waits at most: it has only Paho's queue to write to. */
         private static final long ACKS_CLOSE_MILLIS = 5000;
+        /**
+         * What an acknowledgement waits at most, held while more messages followed, when the receiving thread does
+         * not read the socket again (its route waits for room in the spool): the broker's window stays short so long.
+         */
+        private static final long ACKS_HOLD_MILLIS = 100;
 
         private volatile MqttAsyncClient client;
         private volatile PahoThreads threads;
@@ -234,8 +239,13 @@ public final class MqttComponent extends PahoMqtt5Component {
             SocketFactory own = options.getSocketFactory() instanceof ClientSockets shared
                     ? shared.forOneClient() : options.getSocketFactory();
             options.setSocketFactory(own);
+            ClientSockets mine = own instanceof ClientSockets s ? s : null;
             acks = new Acknowledgements(id -> acknowledge(c, id, 1), ids -> pubacks(c, own, ids),
+                    mine != null ? mine::moreBuffered : () -> false, ACKS_HOLD_MILLIS,
                     "MQTT Ack: " + config.getClientId());
+            if (mine != null) {
+                mine.beforeSocketRead(acks::release); // those held while the read burst lasted
+            }
             client = c; // before connecting: the session's messages come at once, and are acknowledged through it
             long timeout = config.getConnectionTimeout() * 1000L;
             try {

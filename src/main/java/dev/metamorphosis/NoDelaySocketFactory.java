@@ -23,6 +23,10 @@ public final class NoDelaySocketFactory extends SocketFactory implements ClientS
 
     /** The output of the socket made last, once Paho has asked for it. */
     private volatile SocketWriter writer;
+    /** The input of the socket made last, once Paho has asked for it. */
+    private volatile ReadAhead reader;
+    private volatile Runnable beforeRead = () -> {
+    };
 
     /**
      * The output of the socket this factory made last (its connection's, when each MQTT client has a factory of its
@@ -36,6 +40,17 @@ public final class NoDelaySocketFactory extends SocketFactory implements ClientS
     @Override
     public SocketFactory forOneClient() {
         return new NoDelaySocketFactory();
+    }
+
+    @Override
+    public boolean moreBuffered() {
+        ReadAhead in = reader;
+        return in != null && in.moreBuffered();
+    }
+
+    @Override
+    public void beforeSocketRead(Runnable hook) {
+        beforeRead = hook;
     }
 
     @Override
@@ -84,7 +99,9 @@ public final class NoDelaySocketFactory extends SocketFactory implements ClientS
         @Override
         public synchronized InputStream getInputStream() throws IOException {
             if (in == null) {
-                in = new ReadAhead(super.getInputStream());
+                ReadAhead ahead = new ReadAhead(super.getInputStream(), beforeRead);
+                reader = ahead;
+                in = ahead;
             }
             return in;
         }
@@ -116,10 +133,49 @@ public final class NoDelaySocketFactory extends SocketFactory implements ClientS
      * ({@code CommsReceiver.run}: {@code in.available()}), and {@link BufferedInputStream} adds what the socket holds,
      * a system call ({@code ioctl FIONREAD}) a message: 4 % of the bridge's CPU at 200 B (docs/performance.md, run
      * perf2). While bytes are buffered they are the answer; the socket is asked only once they have all been read.
+     * <p>
+     * Before each read from the socket, the thread reading runs a hook: the bridge sends then the acknowledgements it
+     * held while more packets were buffered ({@link Acknowledgements}).
      */
     static final class ReadAhead extends BufferedInputStream {
+        private final Runnable beforeRead;
+        private volatile Thread reading;
+
         ReadAhead(InputStream in) {
+            this(in, () -> {
+            });
+        }
+
+        ReadAhead(InputStream in, Runnable beforeRead) {
             super(in, 1 << 16);
+            this.beforeRead = beforeRead;
+        }
+
+        /** True on the thread reading this stream while bytes it read ahead are still to be read. */
+        boolean moreBuffered() {
+            return Thread.currentThread() == reading && count > pos; // fields the reading thread alone moves
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (pos >= count) {
+                emptied();
+            }
+            return super.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (pos >= count) {
+                emptied();
+            }
+            return super.read(b, off, len);
+        }
+
+        /** All that was read ahead has been read: the socket is next. */
+        private void emptied() {
+            reading = Thread.currentThread();
+            beforeRead.run();
         }
 
         @Override

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,55 @@ class AcknowledgementsTest {
 
         assertThat(ids()).containsExactlyElementsOf(IntStream.range(0, 100_000).boxed().toList());
         assertThat(sent).extracting(Sent::thread).containsOnly("MQTT Ack: test");
+    }
+
+    @Test
+    void should_hold_those_handed_over_while_more_follow_and_send_them_in_one_burst_on_release() {
+        List<List<Integer>> bursts = Collections.synchronizedList(new ArrayList<>());
+        Acknowledgements acks = new Acknowledgements(this::record, ids -> bursts.add(List.copyOf(ids)), () -> true,
+                TimeUnit.MINUTES.toMillis(10), "MQTT Ack: held");
+        awaitWaiting("MQTT Ack: held"); // else it takes what it finds as it starts, not woken
+        for (int id = 0; id < 1_000; id++) {
+            acks.add(id);
+            Thread.yield(); // room for the sender to run, were it woken
+        }
+        assertThat(bursts).as("sent while more followed").isEmpty();
+
+        acks.release();
+
+        await("the held acknowledgements").atMost(Duration.ofSeconds(30)).until(() -> !bursts.isEmpty());
+        assertThat(bursts).as("one burst").containsExactly(IntStream.range(0, 1_000).boxed().toList());
+        assertThat(sent).as("none one by one").isEmpty();
+    }
+
+    @Test
+    void should_send_one_handed_over_when_no_more_follow_without_release() {
+        List<List<Integer>> bursts = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean moreFollow = new AtomicBoolean(true);
+        Acknowledgements acks = new Acknowledgements(this::record, ids -> bursts.add(List.copyOf(ids)),
+                moreFollow::get, TimeUnit.MINUTES.toMillis(10), "MQTT Ack: test");
+        acks.add(1);
+        acks.add(2);
+        moreFollow.set(false);
+
+        acks.add(3); // the last of its read burst
+
+        await("the burst").atMost(Duration.ofSeconds(30)).until(() -> !bursts.isEmpty());
+        assertThat(bursts).containsExactly(List.of(1, 2, 3));
+    }
+
+    @Test
+    void should_send_held_acknowledgements_after_the_hold_when_not_released() {
+        List<List<Integer>> bursts = Collections.synchronizedList(new ArrayList<>());
+        Acknowledgements acks = new Acknowledgements(this::record, ids -> bursts.add(List.copyOf(ids)), () -> true, 50,
+                "MQTT Ack: test");
+
+        acks.add(1);
+        acks.add(2);
+
+        await("the held acknowledgements, past their hold").atMost(Duration.ofSeconds(30))
+                .until(() -> bursts.stream().mapToInt(List::size).sum() >= 2);
+        assertThat(bursts.stream().flatMap(List::stream)).containsExactly(1, 2);
     }
 
     @Test
@@ -102,6 +152,12 @@ class AcknowledgementsTest {
         acks.add(7);
 
         assertThat(sent).containsExactly(new Sent(7, Thread.currentThread().getName()));
+    }
+
+    /** Waits until the sender thread of this name waits for acknowledgements. */
+    private static void awaitWaiting(String name) {
+        await(name + " waiting").atMost(Duration.ofSeconds(30)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().equals(name) && t.getState() == Thread.State.TIMED_WAITING));
     }
 
     private static void awaitQuietly(CountDownLatch latch) {
