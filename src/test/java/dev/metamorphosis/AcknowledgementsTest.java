@@ -50,7 +50,8 @@ class AcknowledgementsTest {
     }
 
     @Test
-    void should_hold_those_handed_over_while_more_follow_and_send_them_in_one_burst_on_release() {
+    void should_hold_those_handed_over_while_more_follow_and_send_them_in_one_burst_on_release()
+            throws InterruptedException {
         List<List<Integer>> bursts = Collections.synchronizedList(new ArrayList<>());
         Acknowledgements acks = new Acknowledgements(this::record, ids -> bursts.add(List.copyOf(ids)), () -> true,
                 TimeUnit.MINUTES.toMillis(10), "MQTT Ack: held");
@@ -66,10 +67,11 @@ class AcknowledgementsTest {
         await("the held acknowledgements").atMost(Duration.ofSeconds(30)).until(() -> !bursts.isEmpty());
         assertThat(bursts).as("one burst").containsExactly(IntStream.range(0, 1_000).boxed().toList());
         assertThat(sent).as("none one by one").isEmpty();
+        acks.close(30_000);
     }
 
     @Test
-    void should_send_one_handed_over_when_no_more_follow_without_release() {
+    void should_send_those_held_with_the_last_message_of_the_read() throws InterruptedException {
         List<List<Integer>> bursts = Collections.synchronizedList(new ArrayList<>());
         AtomicBoolean moreFollow = new AtomicBoolean(true);
         Acknowledgements acks = new Acknowledgements(this::record, ids -> bursts.add(List.copyOf(ids)),
@@ -82,10 +84,11 @@ class AcknowledgementsTest {
 
         await("the burst").atMost(Duration.ofSeconds(30)).until(() -> !bursts.isEmpty());
         assertThat(bursts).containsExactly(List.of(1, 2, 3));
+        acks.close(30_000);
     }
 
     @Test
-    void should_send_held_acknowledgements_after_the_hold_when_not_released() {
+    void should_send_held_acknowledgements_after_the_hold_when_not_released() throws InterruptedException {
         List<List<Integer>> bursts = Collections.synchronizedList(new ArrayList<>());
         Acknowledgements acks = new Acknowledgements(this::record, ids -> bursts.add(List.copyOf(ids)), () -> true, 50,
                 "MQTT Ack: test");
@@ -96,6 +99,7 @@ class AcknowledgementsTest {
         await("the held acknowledgements, past their hold").atMost(Duration.ofSeconds(30))
                 .until(() -> bursts.stream().mapToInt(List::size).sum() >= 2);
         assertThat(bursts.stream().flatMap(List::stream)).containsExactly(1, 2);
+        acks.close(30_000);
     }
 
     @Test
