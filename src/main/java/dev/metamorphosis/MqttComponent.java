@@ -239,8 +239,8 @@ public final class MqttComponent extends PahoMqtt5Component {
             SocketFactory own = options.getSocketFactory() instanceof ClientSockets shared
                     ? shared.forOneClient() : options.getSocketFactory();
             options.setSocketFactory(own);
-            ClientSockets mine = own instanceof ClientSockets s ? s : null;
-            acks = new Acknowledgements(id -> acknowledge(c, id, 1), ids -> pubacks(c, own, ids),
+            ClientSockets mine = own instanceof ClientSockets s ? s : null; // null: a factory of the user's
+            acks = new Acknowledgements(id -> acknowledge(c, id, 1), ids -> pubacks(c, mine, ids),
                     mine != null ? mine::moreBuffered : () -> false, ACKS_HOLD_MILLIS,
                     "MQTT Ack: " + config.getClientId());
             if (mine != null) {
@@ -348,8 +348,8 @@ public final class MqttComponent extends PahoMqtt5Component {
          * by. False, so that Paho sends them, while not connected, and with a socket factory of the user's that is
          * not the bridge's ({@link ClientSockets}).
          */
-        private boolean pubacks(MqttAsyncClient c, SocketFactory sockets, List<Integer> ids) {
-            SocketWriter out = sockets instanceof ClientSockets own ? own.writer() : null;
+        private boolean pubacks(MqttAsyncClient c, ClientSockets sockets, List<Integer> ids) {
+            SocketWriter out = sockets != null ? sockets.writer() : null;
             if (out == null || !c.isConnected()) {
                 return false;
             }
