@@ -70,6 +70,13 @@ public final class MqttComponent extends PahoMqtt5Component {
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
     private final AtomicLong unacknowledged = new AtomicLong();
+    /** What a QoS 1 acknowledgement held through a read burst waits at most ({@link Subscriber#ACKS_HOLD_MILLIS}). */
+    private volatile long ackHoldMillis = Subscriber.ACKS_HOLD_MILLIS;
+
+    /** Tests: 0 holds such an acknowledgement until the receiving thread is about to read the socket again. */
+    void ackHoldMillis(long millis) {
+        ackHoldMillis = millis;
+    }
 
     @Override
     protected void doStart() throws Exception {
@@ -192,7 +199,7 @@ public final class MqttComponent extends PahoMqtt5Component {
          * What an acknowledgement waits at most, held while more messages followed, when the receiving thread does
          * not read the socket again (its route waits for room in the spool): the broker's window stays short so long.
          */
-        private static final long ACKS_HOLD_MILLIS = 100;
+        static final long ACKS_HOLD_MILLIS = 100;
 
         private volatile MqttAsyncClient client;
         private volatile PahoThreads threads;
@@ -241,7 +248,7 @@ public final class MqttComponent extends PahoMqtt5Component {
             options.setSocketFactory(own);
             ClientSockets mine = own instanceof ClientSockets s ? s : null; // null: a factory of the user's
             acks = new Acknowledgements(id -> acknowledge(c, id, 1), ids -> pubacks(c, mine, ids),
-                    mine != null ? mine::moreBuffered : () -> false, ACKS_HOLD_MILLIS,
+                    mine != null ? mine::moreBuffered : () -> false, component().ackHoldMillis,
                     "MQTT Ack: " + config.getClientId());
             if (mine != null) {
                 mine.beforeSocketRead(acks::release); // those held while the read burst lasted

@@ -1,5 +1,8 @@
 package dev.metamorphosis;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -7,6 +10,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.metamorphosis.it.MqttBroker;
 import dev.metamorphosis.it.PahoMessages;
+import dev.metamorphosis.it.Wire;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
@@ -70,6 +77,65 @@ class MqttComponentTest {
                     c.close(true);
                 }
             }
+        }
+    }
+
+    @Test
+    void qos_1_acknowledgements_held_through_a_read_go_out_when_the_receiving_thread_reads_the_socket_again()
+            throws Exception {
+        List<Integer> acknowledged = new CopyOnWriteArrayList<>();
+        List<String> routed = new CopyOnWriteArrayList<>();
+        MqttComponent component = new MqttComponent();
+        component.ackHoldMillis(0); // no bound: only the hook before the next read of the socket sends them
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             CamelContext context = new DefaultCamelContext()) {
+            Thread broker = new Thread(() -> playBroker(server, acknowledged), "scripted-broker");
+            broker.setDaemon(true);
+            broker.start();
+            context.getRegistry().bind("sockets", new NoDelaySocketFactory());
+            context.addComponent("paho-mqtt5", component);
+            context.addRoutes(new RouteBuilder() {
+                @Override
+                public void configure() {
+                    from("paho-mqtt5:held/#?brokerUrl=tcp://127.0.0.1:" + server.getLocalPort() + "&clientId=held"
+                            + "&qos=1&manualAcksEnabled=true&cleanStart=false&socketFactory=#sockets")
+                            .process(e -> routed.add(e.getIn().getBody(String.class)));
+                }
+            });
+            context.start();
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(routed).hasSize(4));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(acknowledged).hasSize(3));
+            assertThat(routed).containsExactly("m1", "m2", "m3", "m0");
+            assertThat(acknowledged).containsExactly(1, 2, 3);
+        }
+    }
+
+    /**
+     * Accepts one MQTT client, takes its CONNECT and SUBSCRIBE, then writes three QoS 1 messages and a QoS 0 one in one
+     * write (so the QoS 1 ones are taken while more waits in the client's buffer, and no QoS 1 message is the last of
+     * the read), and records the ids of the PUBACKs that come back until the client disconnects.
+     */
+    private static void playBroker(ServerSocket server, List<Integer> acknowledged) {
+        try (Wire client = new Wire(server.accept())) {
+            assertThat(client.read().type()).as("CONNECT").isEqualTo(1);
+            client.write(0x20, 0, 0, 0); // CONNACK: no session present, success, no properties
+            client.out.flush();
+            Wire.Packet subscribe = client.read();
+            client.write(0x90, subscribe.body()[0], subscribe.body()[1], 0, 1); // SUBACK: its id, QoS 1 granted
+            client.out.flush();
+            byte[] topic = "held/a".getBytes(StandardCharsets.UTF_8);
+            for (int id = 1; id <= 3; id++) {
+                client.publish(topic, 1, id, ("m" + id).getBytes(StandardCharsets.UTF_8));
+            }
+            client.publish(topic, 0, 0, "m0".getBytes(StandardCharsets.UTF_8));
+            client.out.flush();
+            for (Wire.Packet p = client.read(); p.type() != Wire.DISCONNECT; p = client.read()) {
+                if (p.type() == Wire.PUBACK) {
+                    acknowledged.add(Wire.packetId(p.body(), 0));
+                }
+            }
+        } catch (IOException e) {
+            // the client went: what it acknowledged is recorded
         }
     }
 

@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A minimal MQTT 5 client on a plain socket, for the publisher of {@link Load} and the benchmark's plain subscriber:
- * CONNECT, PUBLISH, PUBACK, SUBSCRIBE and DISCONNECT, nothing else. It does only what it is told, so its own cost
+ * CONNECT, PUBLISH, PUBACK, SUBSCRIBE and DISCONNECT, nothing else; or the broker's end of a connection, for a test
+ * that writes the broker's packets itself. It does only what it is told, so its own cost
  * stays small and known, and it pipelines as far as the broker's receive maximum allows (Paho's publisher fails
  * against a broker that advertises 65535).
  */
@@ -72,6 +73,23 @@ public final class Wire implements AutoCloseable {
                     + (connack.body().length > 1 ? connack.body()[1] & 0xff : -1));
         }
         brokerReceiveMaximum = receiveMaximum(connack.body());
+    }
+
+    /** The broker's end of a connection it accepted, for a test that plays the broker: nothing is sent yet. */
+    public Wire(Socket accepted) throws IOException {
+        socket = accepted;
+        in = new DataInputStream(new java.io.BufferedInputStream(accepted.getInputStream(), 1 << 16));
+        out = new java.io.BufferedOutputStream(accepted.getOutputStream(), 1 << 16);
+        brokerReceiveMaximum = 0;
+    }
+
+    /** Writes (into the buffer) a packet of this first byte and body, a byte each. */
+    public void write(int header, int... body) throws IOException {
+        byte[] bytes = new byte[body.length];
+        for (int i = 0; i < body.length; i++) {
+            bytes[i] = (byte) body[i];
+        }
+        packet(out, header, bytes);
     }
 
     /** Subscribes to one filter and waits for the SUBACK. */
