@@ -12,9 +12,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * A minimal MQTT 5 client on a plain socket, for the publisher of {@link Load} and the benchmark's plain subscriber:
  * CONNECT, PUBLISH, PUBACK, SUBSCRIBE and DISCONNECT, nothing else; or the broker's end of a connection, for a test
- * that writes the broker's packets itself. It does only what it is told, so its own cost
- * stays small and known, and it pipelines as far as the broker's receive maximum allows (Paho's publisher fails
- * against a broker that advertises 65535).
+ * that writes the broker's packets itself. It does only what it is told, so its own cost stays small and known, and it
+ * pipelines as far as the broker's receive maximum allows (Paho's publisher fails against a broker that advertises
+ * 65535).
  */
 public final class Wire implements AutoCloseable {
 
