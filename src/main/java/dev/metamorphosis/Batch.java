@@ -67,6 +67,7 @@ public final class Batch implements Processor {
             }
         }
         if (records.isEmpty() || envelope && records.size() < spool.batchSize() && !spool.drained()) {
+            spool.batchOpen(records.size());
             exchange.setRouteStop(true);
             return;
         }
@@ -75,6 +76,7 @@ public final class Batch implements Processor {
         records = new ArrayList<>();
         open = 0;
         held = new Held();
+        spool.batchOpen(0);
         if (envelope) {
             batch.set(carrier, exchange.copy()); // this exchange carries the batch, its copy the record
         }

@@ -751,6 +751,16 @@ public final class Spool implements CamelContextAware {
         return arrived != null ? arrived : exchange.getClock().getCreated();
     }
 
+    /**
+     * The open batch holds {@code joined} envelopes. In buffered delivery a batch waits to fill, so the thread that
+     * builds it ({@code seda:spool}'s) is woken again once enough envelopes wait to fill it, or for the flush timer's
+     * exchange ({@link SpoolQueue#wanted}); in the other modes a batch goes once nothing waits, and that thread is
+     * woken for each envelope.
+     */
+    public void batchOpen(int joined) {
+        queue().wanted(atLeastOnce || durable ? 1 : batchSize - joined);
+    }
+
     /** The size a batch may reach: larger while a backlog waits behind it, up to {@code KAFKA_MAX_BATCH_SIZE}. */
     public int batchSize() {
         return queue().size() > batchSize ? Math.max(batchSize, maxBatchSize) : batchSize;

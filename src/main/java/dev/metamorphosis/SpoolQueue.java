@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -40,6 +41,17 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
 
     private final LinkedBlockingQueue<Object> items = new LinkedBlockingQueue<>();
     /**
+     * How many envelopes must wait before the thread of {@code seda:spool} is woken for them: 1 (each) but in buffered
+     * delivery, where a batch waits to fill, and that thread, woken for each envelope, took it alone and waited again
+     * (a wake-up of a thread a message: docs/performance.md, runs pf1 and p100). See {@link #wanted(int)}.
+     */
+    private volatile int wanted = 1;
+    /** Exchanges other than envelopes' in {@link #items} (the flush timer's, the shutdown's): they wake it at once. */
+    private final AtomicInteger others = new AtomicInteger();
+    /** What the thread of {@code seda:spool} waits on in {@link #poll(long, TimeUnit)}. */
+    private final Object arrivals = new Object();
+    private volatile boolean waiting;
+    /**
      * An exchange other than an envelope's that {@link #nextSpooled} took out: it leaves first, to the route. Only the
      * one thread of {@code seda:spool} takes items out of the queue's front, so only it sets this.
      */
@@ -51,15 +63,47 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
         this.exchanges = exchanges;
     }
 
+    /**
+     * Wakes the thread of {@code seda:spool} from now on once {@code envelopes} wait (1: for each), or at once for any
+     * other exchange; it wakes by itself after its poll's timeout (SEDA's, a second) whatever waits.
+     */
+    void wanted(int envelopes) {
+        wanted = Math.max(1, envelopes);
+    }
+
     /** Puts a spooled envelope in. */
     void put(Spooled spooled) {
         items.offer(spooled);
+        if (waiting && items.size() >= wanted) {
+            wake();
+        }
+    }
+
+    private void putOther(Exchange exchange) {
+        others.incrementAndGet();
+        items.offer(exchange);
+        wake();
+    }
+
+    private void wake() {
+        synchronized (arrivals) {
+            arrivals.notifyAll();
+        }
+    }
+
+    /** Takes the front item of {@link #items} out, or null. */
+    private Object next() {
+        Object item = items.poll();
+        if (item != null && !(item instanceof Spooled)) {
+            others.decrementAndGet();
+        }
+        return item;
     }
 
     /** Takes the oldest spooled envelope out as it is, or null when none waits (anything else in front is dropped). */
     Spooled pollSpooled() {
         Object item;
-        while ((item = items.poll()) != null) {
+        while ((item = next()) != null) {
             if (item instanceof Spooled s) {
                 return s;
             }
@@ -75,7 +119,7 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
         if (front != null) {
             return null;
         }
-        Object item = items.poll();
+        Object item = next();
         if (item instanceof Spooled s) {
             return exchanges.apply(s);
         }
@@ -108,17 +152,19 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
 
     @Override
     public boolean offer(Exchange exchange) {
-        return items.offer(exchange);
+        putOther(exchange);
+        return true;
     }
 
     @Override
     public boolean offer(Exchange exchange, long timeout, TimeUnit unit) {
-        return items.offer(exchange);
+        putOther(exchange);
+        return true;
     }
 
     @Override
     public void put(Exchange exchange) {
-        items.offer(exchange);
+        putOther(exchange);
     }
 
     @Override
@@ -127,24 +173,44 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
         if (f != null) {
             return f;
         }
-        Object item = items.poll();
+        Object item = next();
         return item == null ? null : exchange(item);
     }
 
+    /**
+     * The next exchange, once {@link #wanted} envelopes or any other exchange wait, or, after the timeout, whatever is
+     * next (null when nothing is).
+     */
     @Override
     public Exchange poll(long timeout, TimeUnit unit) throws InterruptedException {
         Exchange f = takeFront();
         if (f != null) {
             return f;
         }
-        Object item = items.poll(timeout, unit);
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        synchronized (arrivals) {
+            waiting = true;
+            try {
+                long left;
+                while (items.size() < wanted && others.get() == 0 && (left = deadline - System.nanoTime()) > 0) {
+                    TimeUnit.NANOSECONDS.timedWait(arrivals, left);
+                }
+            } finally {
+                waiting = false;
+            }
+        }
+        Object item = next();
         return item == null ? null : exchange(item);
     }
 
     @Override
     public Exchange take() throws InterruptedException {
-        Exchange f = takeFront();
-        return f != null ? f : exchange(items.take());
+        while (true) {
+            Exchange e = poll(1, TimeUnit.SECONDS);
+            if (e != null) {
+                return e;
+            }
+        }
     }
 
     @Override
@@ -173,13 +239,18 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
             front = null;
             return true;
         }
-        return items.remove(o);
+        boolean removed = items.remove(o);
+        if (removed && !(o instanceof Spooled)) {
+            others.decrementAndGet();
+        }
+        return removed;
     }
 
     @Override
     public void clear() {
         front = null;
         items.clear();
+        others.set(0);
     }
 
     @Override
@@ -200,6 +271,11 @@ public final class SpoolQueue extends AbstractQueue<Exchange> implements Blockin
             drained.add(f);
         }
         items.drainTo(drained, maxElements - drained.size());
+        for (Object item : drained) {
+            if (!(item instanceof Spooled) && item != f) { // the front was counted out as it left the items
+                others.decrementAndGet();
+            }
+        }
         drained.forEach(item -> c.add(exchange(item)));
         return drained.size();
     }
