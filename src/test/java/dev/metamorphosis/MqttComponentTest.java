@@ -43,7 +43,7 @@ class MqttComponentTest {
     }
 
     @Test
-    void qos_0_and_1_messages_are_delivered_in_order_on_pahos_receiving_thread_and_qos_2_through_its_callback_thread()
+    void each_qos_level_arrives_in_publishing_order_qos_0_and_1_on_pahos_receiving_thread_and_qos_2_on_its_callback_thread()
             throws Exception {
         assertThat(MqttComponent.OnReceiver.available()).as("Paho's callback fields reachable").isTrue();
         List<String> arrived = new CopyOnWriteArrayList<>();
@@ -64,16 +64,18 @@ class MqttComponentTest {
                             .waitForCompletion(30_000);
                 }
                 await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(arrived).hasSize(30));
-                // each thread in publishing order; between the two threads no order (a QoS 2 message waits in Paho's
-                // queue for its callback thread while the receiving thread goes on; the bridge, which subscribes at
-                // QoS 0 or 1 when it takes messages on the receiving thread, never mixes them)
-                for (String thread : List.of("MQTT Rec: on-receiver", "MQTT Call: on-receiver")) {
-                    boolean callback = thread.startsWith("MQTT Call");
-                    List<String> expected = IntStream.range(0, 30).filter(i -> (i % 3 == 2) == callback)
-                            .mapToObj(i -> "on-receiver/" + i + " m" + i + " qos " + (i % 3) + " on " + thread)
+                // each QoS level on its thread in publishing order. Nothing more is promised: MQTT orders a topic's
+                // messages per QoS level only (the broker may pass a QoS 1 message ahead of an earlier QoS 0 one), and
+                // a QoS 2 message waits in Paho's queue for its callback thread while the receiving thread goes on.
+                // The bridge subscribes at one QoS, so it sees one of these sequences.
+                for (int qos = 0; qos < 3; qos++) {
+                    String thread = qos == 2 ? "MQTT Call: on-receiver" : "MQTT Rec: on-receiver";
+                    int level = qos;
+                    List<String> expected = IntStream.range(0, 30).filter(i -> i % 3 == level)
+                            .mapToObj(i -> "on-receiver/" + i + " m" + i + " qos " + level + " on " + thread)
                             .toList();
-                    assertThat(arrived.stream().filter(a -> a.endsWith(" on " + thread)).toList()).as(thread)
-                            .containsExactlyElementsOf(expected);
+                    assertThat(arrived.stream().filter(a -> a.contains(" qos " + level + " on ")).toList())
+                            .as("QoS " + qos).containsExactlyElementsOf(expected);
                 }
                 assertThat(arrived).hasSize(30);
             } finally {
