@@ -303,6 +303,12 @@ public final class Benchmark {
         return rate;
     }
 
+    /** When each of the publisher's connections had its last acknowledgement: one left behind sets the run's end. */
+    private static void connectionsDone(Load.Run run) {
+        System.out.printf("    the publisher's %d connections had their last acknowledgement at %s s%n",
+                run.connectionEnds().length, run.connectionsDone());
+    }
+
     /** {@code label:KEY=VALUE,KEY=VALUE|label:...}: the settings of each variant, by label, in order. */
     private static Map<String, Map<String, String>> variants(String spec) {
         Map<String, Map<String, String>> out = new LinkedHashMap<>();
@@ -343,6 +349,9 @@ public final class Benchmark {
             r.put("machine_cpu_pct", percent(after.machineBusy(before)));
             System.out.printf("%-24s %,9.0f msg/s  %s (the publisher %,.0f msg/s)%n", name, rate, subscriber,
                     run.rate());
+            if (qos > 0) {
+                connectionsDone(run);
+            }
             if (showThreads) {
                 System.out.print(after.breakdown(before));
             }
@@ -459,6 +468,11 @@ public final class Benchmark {
                     : "", cpu * 1e6 / n, (cpu - end.compilerCpu(start)) * 1e6 / n, r.get("mean_batch"), rounds,
                     t.delivered == n && t.duplicated == 0 ? "" : String.format(", LOST %d, DUPLICATED %d",
                             n - t.distinct(), t.duplicated));
+            if (qos > 0) {
+                connectionsDone(run);
+                System.out.printf("    the last record reached Kafka %d ms after the last acknowledgement%n",
+                        t.lastArrival - run.endMillis());
+            }
             if (showThreads) {
                 System.out.print(end.breakdown(start));
             }

@@ -20,10 +20,21 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Load {
 
     /** One publishing run: when it began and ended (the last PUBACK at QoS 1, the last write at QoS 0). */
-    public record Run(long count, long startMillis, long endMillis) {
+    /** A run; at QoS 1 and 2 also when each connection had its last acknowledgement (0 at QoS 0). */
+    public record Run(long count, long startMillis, long endMillis, long[] connectionEnds) {
         /** Messages a second, from the first publish to the end. */
         public double rate() {
             return count * 1000.0 / Math.max(1, endMillis - startMillis);
+        }
+
+        /** Seconds from the first publish to each connection's last acknowledgement, in order: "1.62, 1.63, 2.17". */
+        public String connectionsDone() {
+            StringBuilder out = new StringBuilder();
+            for (long e : connectionEnds) {
+                out.append(out.isEmpty() ? "" : ", ")
+                        .append(String.format(java.util.Locale.ROOT, "%.2f", (e - startMillis) / 1000.0));
+            }
+            return out.toString();
         }
     }
 
@@ -61,6 +72,7 @@ public final class Load {
         }
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong end = new AtomicLong();
+        long[] ends = new long[connections];
         List<Thread> threads = new ArrayList<>();
         List<Wire> wires = new ArrayList<>();
         long start = System.currentTimeMillis();
@@ -91,7 +103,8 @@ public final class Load {
                                 throw new IOException("the broker disconnected the publisher");
                             }
                         }
-                        end.accumulateAndGet(System.currentTimeMillis(), Math::max);
+                        ends[connection] = System.currentTimeMillis();
+                        end.accumulateAndGet(ends[connection], Math::max);
                     }));
                 }
                 threads.add(thread("bench-pub-" + c, failure, () -> {
@@ -146,7 +159,7 @@ public final class Load {
         if (failure.get() != null) {
             throw new IllegalStateException("publisher failed", failure.get());
         }
-        return new Run(count, start, end.get());
+        return new Run(count, start, end.get(), ends);
     }
 
     private int owner(int n, int topics) {
