@@ -19,8 +19,10 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Load {
 
-    /** One publishing run: when it began and ended (the last PUBACK at QoS 1, the last write at QoS 0). */
-    /** A run; at QoS 1 and 2 also when each connection had its last acknowledgement (0 at QoS 0). */
+    /**
+     * One publishing run: when it began and ended (the last PUBACK at QoS 1, the last write at QoS 0), and at QoS 1 when
+     * each connection had its last PUBACK (0 at QoS 0).
+     */
     public record Run(long count, long startMillis, long endMillis, long[] connectionEnds) {
         /** Messages a second, from the first publish to the end. */
         public double rate() {
