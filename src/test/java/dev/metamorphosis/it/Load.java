@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,7 +35,7 @@ public final class Load {
             StringBuilder out = new StringBuilder();
             for (long e : connectionEnds) {
                 out.append(out.isEmpty() ? "" : ", ")
-                        .append(String.format(java.util.Locale.ROOT, "%.2f", (e - startMillis) / 1000.0));
+                        .append(String.format(Locale.ROOT, "%.2f", (e - startMillis) / 1000.0));
             }
             return out.toString();
         }
