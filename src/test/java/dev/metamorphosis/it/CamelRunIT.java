@@ -11,10 +11,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code camel run routes/*.camel.yaml application.properties}, typed as docs/changing-routes.md says, runs the bridge. */
+/**
+ * {@code camel run routes/*.camel.yaml application.properties}, typed as docs/changing-routes.md says, runs the bridge.
+ * It runs by itself ({@link Isolated}: after the other tests): beside them {@code camel run} once took 24 s to boot and
+ * failed the bridge's 10 s Kafka probe.
+ */
+@Isolated
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CamelRunIT {
 

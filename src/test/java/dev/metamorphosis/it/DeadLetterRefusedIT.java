@@ -12,6 +12,8 @@ import java.util.Map;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -27,6 +29,8 @@ import static org.awaitility.Awaitility.await;
  * a refused batch into batches of that size, so a refused record smaller than it, sent with others, would be split and
  * sent again until the delivery timeout (KAFKA-8350), and never found to be too large.
  */
+// bridge processes on the shared brokers, topics of their own: runs beside the concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class DeadLetterRefusedIT {
 
     private static final int POISON = 512 * 1024;

@@ -11,10 +11,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The real program's logs: trace to info on stdout, warn and worse on stderr, LOG_LEVEL filters, LOG_FORMAT=json. */
+// bridge processes on the shared brokers, topics of their own: runs beside the concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class LoggingIT {
 
     private static final Pattern TEXT_LINE = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT[^ ]+ (\\w+) +\\[[^]]+] .*");

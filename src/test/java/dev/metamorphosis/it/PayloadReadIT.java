@@ -9,9 +9,10 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,6 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * run as the README and the container run it; the start-up log says which one was loaded, and from where. So is the
  * bridge's own {@code LoggerFactory}: the start-up log warns when Paho's was loaded.
  */
+// bridge processes on the shared brokers, topics of their own: runs beside the concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class PayloadReadIT {
 
     static final String BULK = "MQTT payloads read in bulk by "
@@ -32,11 +35,6 @@ class PayloadReadIT {
 
     /** The warning that MQTT messages go through Paho's queue after all (see MqttComponent.OnReceiver). */
     static final String PAHO_QUEUE = "MQTT messages go through Paho's queue and callback thread";
-
-    @BeforeAll
-    static void brokers() {
-        Brokers.useShared();
-    }
 
     @Test
     void should_read_payloads_through_the_bridges_own_class_under_java_jar() {

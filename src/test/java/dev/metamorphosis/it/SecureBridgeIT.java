@@ -11,6 +11,8 @@ import java.util.stream.Stream;
 
 import dev.metamorphosis.it.Certs.KeyForm;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -21,6 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Each TLS and authentication mode passes messages end to end through the real program: one MQTT mode and one Kafka
  * mode a run, against the brokers of {@link SecureBrokers}.
  */
+// bridge processes on the secure brokers, a topic of their own each: runs beside the concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class SecureBridgeIT {
 
     private static final int MESSAGES = 5;

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -19,6 +21,8 @@ import static org.awaitility.Awaitility.await;
  * broker does not take: on the Kafka side the probe fails and the program exits 1 with one line naming the cause; on
  * the MQTT side the program stays up, logging a line naming MQTT and the cause at each attempt.
  */
+// bridge processes on the secure brokers, each failing on its own: runs beside the concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class SecurityFailuresIT {
 
     static Stream<Arguments> kafka() {

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,6 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * bridge refuses to start against such a {@code KAFKA_TOPIC}, says so of a {@code TOPIC_MAP} topic the first time it
  * writes to it, and, with the batch lowered to the topic's limit, writes a backlog of many times that limit.
  */
+// bridge processes on the shared brokers, topics of their own: runs beside the concurrent scenarios
+@Execution(ExecutionMode.CONCURRENT)
 class TopicBatchLimitIT {
 
     private static final Map<String, String> LIMIT = Map.of("max.message.bytes", "65536");
