@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
@@ -23,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * when it is killed: a bridge that acknowledged them to MQTT before Kafka had them would lose them.
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Order(2) // early, after the durable outages: 1.5 to 2 minutes, longer than most (junit-platform.properties)
 @Timeout(value = 6, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 81 s (142 s on a busy machine)
 class BridgeKilledIT {
 

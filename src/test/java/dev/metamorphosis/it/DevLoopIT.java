@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
@@ -19,6 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The dev loop of docs/changing-routes.md, ./camel-dev: a route file saved in routes/ takes effect without a rebuild. */
 // its own working copy, bridge process and topic: runs beside the other concurrent scenarios
 @Execution(ExecutionMode.CONCURRENT)
+@Order(2) // early, after the durable outages: 1.5 to 2 minutes, longer than most (junit-platform.properties)
 class DevLoopIT {
 
     private static final String TOPIC = "dev-loop-it";

@@ -31,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 // scenarios. Each method is SAME_THREAD, so they run one after the other, in order: a CONCURRENT class runs its
 // methods at once unless they say otherwise (and all five then failed)
 @Execution(ExecutionMode.CONCURRENT)
+@Order(2) // early, after the durable outages: 1.5 to 2 minutes, longer than most (junit-platform.properties)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HealthIT {

@@ -3,6 +3,7 @@ package dev.metamorphosis.it;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /** Kafka killed (SIGKILL) for 30 s mid-stream and started again on the same port and log directory. */
 @Execution(ExecutionMode.CONCURRENT)
+@Order(2) // early, after the durable outages: 1.5 to 2 minutes, longer than most (junit-platform.properties)
 @Timeout(value = 10, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 222 s
 class KafkaKilledIT {
 

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
@@ -21,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * shows it (/readyz 503 naming MQTT, metamorphosis_mqtt_connected 0), and counts the reconnection after.
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Order(2) // early, after the durable outages: 1.5 to 2 minutes, longer than most (junit-platform.properties)
 @Timeout(value = 6, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 133 s
 class MqttRestartIT {
 

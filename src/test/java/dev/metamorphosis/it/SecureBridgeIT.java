@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 
 import dev.metamorphosis.it.Certs.KeyForm;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 // bridge processes on the secure brokers, a topic of their own each: runs beside the concurrent scenarios
 @Execution(ExecutionMode.CONCURRENT)
+@Order(2) // early, after the durable outages: 1.5 to 2 minutes, longer than most (junit-platform.properties)
 class SecureBridgeIT {
 
     private static final int MESSAGES = 5;

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
@@ -20,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * spool, exits 0, and nothing is lost (what it never took stays at the MQTT broker for the next start).
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Order(2) // early, after the durable outages: 1.5 to 2 minutes, longer than most (junit-platform.properties)
 @Timeout(value = 10, unit = TimeUnit.MINUTES) // its longest run in ./mvnw verify: 249 s
 class ShutdownIT {
 

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * embedded broker stops sending before the spool fills, so it shows nothing of the spool's bound.)
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Order(2) // early, after the durable outages: 1.5 to 2 minutes, longer than most (junit-platform.properties)
 @Timeout(value = 8, unit = TimeUnit.MINUTES) // MEASURE
 class SpoolOverflowIT {
 
