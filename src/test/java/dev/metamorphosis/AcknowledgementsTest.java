@@ -75,7 +75,8 @@ class AcknowledgementsTest {
         List<List<Integer>> bursts = Collections.synchronizedList(new ArrayList<>());
         AtomicBoolean moreFollow = new AtomicBoolean(true);
         Acknowledgements acks = new Acknowledgements(this::record, ids -> bursts.add(List.copyOf(ids)),
-                moreFollow::get, TimeUnit.MINUTES.toMillis(10), "MQTT Ack: test");
+                moreFollow::get, TimeUnit.MINUTES.toMillis(10), "MQTT Ack: last of read");
+        awaitWaiting("MQTT Ack: last of read"); // else it takes what it finds as it starts: [1], then [2, 3]
         acks.add(1);
         acks.add(2);
         moreFollow.set(false);
