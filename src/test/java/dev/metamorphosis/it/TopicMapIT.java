@@ -30,6 +30,7 @@ import org.apache.kafka.common.header.Header;
 import org.awaitility.Awaitility;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
@@ -46,6 +47,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * side.
  */
 @Execution(ExecutionMode.CONCURRENT)
+@Order(1) // first, with the durable outages: its scenarios take some 4 minutes side by side (junit-platform.properties)
 class TopicMapIT {
 
     static final Duration START = Duration.ofSeconds(90);
